@@ -1,0 +1,389 @@
+"""Server-sent events: decoding, typed chunks, and assembling a stream into one completion.
+
+This module owns the SSE framing (cerebras-api.md §3, openrouter.md §1.4) and the ``Stream`` /
+``AsyncStream`` iterators. Both iterators share every piece of logic (``SSEDecoder``, ``_StreamState``)
+and differ only in how they read bytes. It must not retry: once a stream has yielded, a failure is raised
+as an error carrying the partial output, never replayed.
+
+Facts relied on:
+* Cerebras streams end at connection close with no ``data: [DONE]`` (RT-12, RT-13, RT-15); OpenRouter
+  sends ``[DONE]``. Both end the stream here.
+* Events do not align with network reads (RT-13: 81 events in 17 reads), so bytes are buffered and split
+  on line ends.
+* OpenRouter sends ``: OPENROUTER PROCESSING`` comment lines; they are skipped.
+* A mid-stream error is a data payload with a top-level ``error`` (Cerebras SDK contract, OpenRouter with
+  ``finish_reason: "error"``) or an ``event: error`` line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pydantic
+import pydantic_core
+
+from .errors import APIResponseValidationError, StreamInterruptedError, status_error
+from .types import (
+    ChatCompletion,
+    ChatCompletionChunk,
+    ChatCompletionMessage,
+    Choice,
+    FunctionCall,
+    Logprobs,
+    RateLimits,
+    ToolCall,
+)
+
+if TYPE_CHECKING:
+    from .routes import Route
+
+__all__ = ["AsyncStream", "SSEDecoder", "Stream", "accumulate"]
+
+
+class SSEDecoder:
+    """Incremental SSE parser: ``feed`` bytes as they arrive, get back complete ``(event, data)`` pairs."""
+
+    __slots__ = ("_buf", "_data", "_event")
+
+    def __init__(self) -> None:
+        self._buf = b""
+        self._data: list[bytes] = []
+        self._event: str | None = None
+
+    def feed(self, chunk: bytes) -> list[tuple[str | None, bytes]]:
+        lines = (self._buf + chunk).split(b"\n") if self._buf else chunk.split(b"\n")
+        self._buf = lines.pop()
+        out: list[tuple[str | None, bytes]] = []
+        for line in lines:
+            self._line(line, out)
+        return out
+
+    def flush(self) -> list[tuple[str | None, bytes]]:
+        """At end of input: dispatch an event that was not followed by a blank line."""
+        out: list[tuple[str | None, bytes]] = []
+        if self._buf:
+            self._line(self._buf, out)
+            self._buf = b""
+        self._line(b"", out)
+        return out
+
+    def _line(self, line: bytes, out: list[tuple[str | None, bytes]]) -> None:
+        if line[-1:] == b"\r":
+            line = line[:-1]
+        if not line:
+            if self._data:
+                out.append((self._event, b"\n".join(self._data)))
+                self._data = []
+            self._event = None
+            return
+        if line[:5] == b"data:":
+            value = line[5:]
+            self._data.append(value[1:] if value[:1] == b" " else value)
+        elif line[:1] == b":":
+            return  # comment / keep-alive
+        elif line[:6] == b"event:":
+            self._event = line[6:].strip().decode("utf-8", "replace")
+        # id:, retry: and unknown fields carry nothing for chat completions
+
+
+class _StreamState:
+    """Everything a stream iterator does per event, shared by the sync and async iterators."""
+
+    __slots__ = ("_on_chunk", "chunks", "rate_limits", "request_id", "route")
+
+    def __init__(
+        self,
+        route: Route,
+        rate_limits: RateLimits | None,
+        request_id: str | None,
+        on_chunk: Callable[[ChatCompletionChunk], None] | None,
+    ) -> None:
+        self.route = route
+        self.rate_limits = rate_limits
+        self.request_id = request_id
+        self.chunks: list[ChatCompletionChunk] = []
+        self._on_chunk = on_chunk
+
+    def parse(self, event: str | None, data: bytes) -> ChatCompletionChunk | None:
+        """One event → one chunk; None means the stream is over (``[DONE]``)."""
+        if data == b"[DONE]":
+            return None
+        try:
+            chunk = ChatCompletionChunk.model_validate_json(data)
+        except pydantic.ValidationError as exc:
+            payload = _loads_or_none(data)
+            if isinstance(payload, dict) and "error" in payload:
+                raise self.error(payload) from None
+            raise APIResponseValidationError(
+                f"malformed stream event: {data[:200]!r}",
+                body=data.decode("utf-8", "replace"),
+                request_id=self.request_id,
+                rate_limits=self.rate_limits,
+                partial=self.partial(),
+            ) from exc
+        if chunk.error is not None or event == "error":
+            raise self.error(chunk.to_dict())
+        chunk.rate_limits = self.rate_limits
+        chunk.request_id = self.request_id
+        if chunk.provider is not None:
+            self.route.check_served_by(chunk.provider, request_id=self.request_id)
+        self.chunks.append(chunk)
+        if self._on_chunk is not None:
+            self._on_chunk(chunk)
+        return chunk
+
+    def partial(self) -> ChatCompletion | None:
+        return accumulate(self.chunks) if self.chunks else None
+
+    def error(self, payload: dict[str, Any]) -> Exception:
+        return status_error(
+            200, payload, request_id=self.request_id, rate_limits=self.rate_limits, partial=self.partial()
+        )
+
+    def interrupted(self, exc: Exception) -> StreamInterruptedError:
+        return StreamInterruptedError(
+            f"stream interrupted after {len(self.chunks)} chunks: {exc!r}",
+            request_id=self.request_id,
+            rate_limits=self.rate_limits,
+            partial=self.partial(),
+        )
+
+
+def _loads_or_none(data: bytes) -> Any:
+    try:
+        return pydantic_core.from_json(data)
+    except ValueError:
+        return None
+
+
+class _StreamBase:
+    def __init__(self, response: httpx.Response, state: _StreamState) -> None:
+        self.response = response
+        self._state = state
+
+    @property
+    def rate_limits(self) -> RateLimits | None:
+        return self._state.rate_limits
+
+    @property
+    def request_id(self) -> str | None:
+        return self._state.request_id
+
+    @property
+    def headers(self) -> httpx.Headers:
+        return self.response.headers
+
+    @property
+    def chunks(self) -> list[ChatCompletionChunk]:
+        """The chunks received so far."""
+        return self._state.chunks
+
+    def get_final_completion(self) -> ChatCompletion:
+        """The chunks received so far assembled into the result a non-streamed call returns."""
+        return accumulate(self._state.chunks)
+
+
+class Stream(_StreamBase):
+    """A streamed completion: iterate it for ``ChatCompletionChunk`` objects. Close it (or use it as a
+    context manager) if you stop early; it closes itself at the end of the stream."""
+
+    def __iter__(self) -> Iterator[ChatCompletionChunk]:
+        state = self._state
+        decoder = SSEDecoder()
+        try:
+            for raw in self.response.iter_bytes():
+                for event, data in decoder.feed(raw):
+                    chunk = state.parse(event, data)
+                    if chunk is None:
+                        return
+                    yield chunk
+            for event, data in decoder.flush():
+                chunk = state.parse(event, data)
+                if chunk is None:
+                    return
+                yield chunk
+        except httpx.TransportError as exc:
+            raise state.interrupted(exc) from exc
+        finally:
+            self.response.close()
+
+    def close(self) -> None:
+        self.response.close()
+
+    def __enter__(self) -> Stream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def until_done(self) -> ChatCompletion:
+        """Consume the rest of the stream and return the assembled completion."""
+        for _ in self:
+            pass
+        return self.get_final_completion()
+
+
+class AsyncStream(_StreamBase):
+    """The async twin of ``Stream``."""
+
+    def __aiter__(self) -> AsyncIterator[ChatCompletionChunk]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[ChatCompletionChunk]:
+        state = self._state
+        decoder = SSEDecoder()
+        try:
+            async for raw in self.response.aiter_bytes():
+                for event, data in decoder.feed(raw):
+                    chunk = state.parse(event, data)
+                    if chunk is None:
+                        return
+                    yield chunk
+            for event, data in decoder.flush():
+                chunk = state.parse(event, data)
+                if chunk is None:
+                    return
+                yield chunk
+        except httpx.TransportError as exc:
+            raise state.interrupted(exc) from exc
+        finally:
+            await self.response.aclose()
+
+    async def close(self) -> None:
+        await self.response.aclose()
+
+    async def __aenter__(self) -> AsyncStream:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def until_done(self) -> ChatCompletion:
+        async for _ in self:
+            pass
+        return self.get_final_completion()
+
+
+class _ChoiceBuilder:
+    __slots__ = (
+        "content",
+        "finish_reason",
+        "logprobs",
+        "reasoning",
+        "reasoning_details",
+        "reasoning_logprobs",
+        "role",
+        "tools",
+    )
+
+    def __init__(self) -> None:
+        self.role = "assistant"
+        self.content: list[str] = []
+        self.reasoning: list[str] = []
+        self.reasoning_details: list[dict[str, Any]] = []
+        self.tools: dict[int, dict[str, Any]] = {}
+        self.finish_reason: str | None = None
+        self.logprobs: list[Any] | None = None
+        self.reasoning_logprobs: list[Any] | None = None
+
+
+def accumulate(chunks: Iterable[ChatCompletionChunk]) -> ChatCompletion:
+    """Assemble streamed chunks into the ``ChatCompletion`` a non-streamed call would have returned.
+
+    Tool calls are merged by ``index``: incremental ones (gpt-oss: id and name on the first fragment, then
+    argument fragments, RT-13) and one-piece ones (llama/qwen/GLM, RT-15) give the same result. ``usage``,
+    ``time_info``, ``service_tier`` and ``provider`` are taken from whichever chunk carried them.
+    """
+    head: ChatCompletionChunk | None = None
+    usage = time_info = service_tier = provider = None
+    builders: dict[int, _ChoiceBuilder] = {}
+    for chunk in chunks:
+        if head is None:
+            head = chunk
+        if chunk.usage is not None:
+            usage = chunk.usage
+        if chunk.time_info is not None:
+            time_info = chunk.time_info
+        if chunk.service_tier is not None:
+            service_tier = chunk.service_tier
+        if chunk.provider is not None:
+            provider = chunk.provider
+        for choice in chunk.choices:
+            b = builders.get(choice.index)
+            if b is None:
+                b = builders[choice.index] = _ChoiceBuilder()
+            delta = choice.delta
+            if delta.role:
+                b.role = delta.role
+            if delta.content:
+                b.content.append(delta.content)
+            if delta.reasoning:
+                b.reasoning.append(delta.reasoning)
+            if delta.reasoning_details:
+                b.reasoning_details.extend(delta.reasoning_details)
+            if delta.tool_calls:
+                for position, call in enumerate(delta.tool_calls):
+                    key = call.index if call.index is not None else position
+                    slot = b.tools.get(key)
+                    if slot is None:
+                        slot = b.tools[key] = {"id": None, "type": None, "name": None, "arguments": []}
+                    if call.id:
+                        slot["id"] = call.id
+                    if call.type:
+                        slot["type"] = call.type
+                    if call.function is not None:
+                        if call.function.name:
+                            slot["name"] = call.function.name
+                        if call.function.arguments:
+                            slot["arguments"].append(call.function.arguments)
+            if choice.finish_reason is not None:
+                b.finish_reason = choice.finish_reason
+            if choice.logprobs is not None and choice.logprobs.content:
+                b.logprobs = (b.logprobs or []) + list(choice.logprobs.content)
+            if choice.reasoning_logprobs is not None and choice.reasoning_logprobs.content:
+                b.reasoning_logprobs = (b.reasoning_logprobs or []) + list(choice.reasoning_logprobs.content)
+    choices = []
+    for index in sorted(builders):
+        b = builders[index]
+        tool_calls = [
+            ToolCall(
+                index=key,
+                id=slot["id"],
+                type=slot["type"] or "function",
+                function=FunctionCall(name=slot["name"], arguments="".join(slot["arguments"])),
+            )
+            for key, slot in sorted(b.tools.items())
+        ]
+        message = ChatCompletionMessage(
+            role=b.role,
+            content="".join(b.content) if b.content else None,
+            reasoning="".join(b.reasoning) if b.reasoning else None,
+            tool_calls=tool_calls or None,
+            reasoning_details=b.reasoning_details or None,
+        )
+        choices.append(
+            Choice(
+                index=index,
+                message=message,
+                finish_reason=b.finish_reason,
+                logprobs=Logprobs(content=b.logprobs) if b.logprobs is not None else None,
+                reasoning_logprobs=(
+                    Logprobs(content=b.reasoning_logprobs) if b.reasoning_logprobs is not None else None
+                ),
+            )
+        )
+    return ChatCompletion(
+        id=head.id if head else "",
+        created=head.created if head else 0,
+        model=head.model if head else "",
+        system_fingerprint=head.system_fingerprint if head else None,
+        service_tier=service_tier,
+        provider=provider,
+        usage=usage,
+        time_info=time_info,
+        choices=choices,
+        rate_limits=head.rate_limits if head else None,
+        request_id=head.request_id if head else None,
+    )

@@ -1,0 +1,163 @@
+"""What each Cerebras model can do: the model catalog.
+
+This module owns per-model facts (capabilities, limits, prices, OpenRouter id, lifecycle status). It ships
+as data (``data/catalog.json``, sourced from cerebras-api.md §6) and can be refreshed from the live
+``GET /v1/models`` in its three formats (§2.6). Validation reads it to apply capability rules; a model that
+is not in the catalog is allowed, and only the rules that need its capabilities are skipped.
+It must not validate requests or talk HTTP itself.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from typing import Any, Literal
+
+__all__ = ["Catalog", "ModelInfo", "ReasoningKind", "default_catalog"]
+
+ReasoningKind = Literal["always_on", "toggleable", "none"]
+ReplayStyle = Literal["reasoning_field", "think_tags", "none"]
+Status = Literal["production", "preview", "deprecated", "retired"]
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """Capabilities and limits of one model. Prices are USD per million tokens."""
+
+    id: str
+    status: Status = "production"
+    openrouter_id: str | None = None
+    context_window: int | None = None
+    max_output_tokens: int | None = None
+    input_price: float | None = None
+    output_price: float | None = None
+    reasoning: ReasoningKind = "none"
+    reasoning_efforts: tuple[str, ...] | None = None  # None: not known, so not checked
+    default_reasoning_effort: str | None = None
+    reasoning_formats: tuple[str, ...] | None = None  # None: every format the API lists
+    reasoning_replay: ReplayStyle = "none"
+    clear_thinking: bool = False
+    tools: bool = True
+    structured_outputs: bool = True
+    predicted_outputs: bool = False
+    vision: bool = False
+    developer_role: bool = False
+    prompt_caching: bool = False
+    deprecated_on: str | None = None
+    retired_on: str | None = None
+    notes: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ModelInfo:
+        known = {f for f in cls.__dataclass_fields__ if f != "extra"}
+        values = {k: v for k, v in data.items() if k in known}
+        for key in ("reasoning_efforts", "reasoning_formats"):
+            if values.get(key) is not None:
+                values[key] = tuple(values[key])
+        extra = {k: v for k, v in data.items() if k not in known}
+        return cls(**values, extra=extra)
+
+    def cost(self, prompt_tokens: int, completion_tokens: int) -> float | None:
+        """USD for a call with these token counts, or None when the prices are unknown."""
+        if self.input_price is None or self.output_price is None:
+            return None
+        return (prompt_tokens * self.input_price + completion_tokens * self.output_price) / 1_000_000
+
+
+class Catalog:
+    """A mutable set of ``ModelInfo`` keyed by Cerebras model id (OpenRouter ids are looked up too)."""
+
+    def __init__(self, models: Iterable[ModelInfo] = ()):
+        self._models: dict[str, ModelInfo] = {m.id: m for m in models}
+
+    @classmethod
+    def shipped(cls) -> Catalog:
+        """The catalog shipped with this version of the library."""
+        raw = resources.files("cerebras_adapters").joinpath("data/catalog.json").read_text("utf-8")
+        return cls(ModelInfo.from_dict(m) for m in json.loads(raw)["models"])
+
+    def get(self, model: str) -> ModelInfo | None:
+        info = self._models.get(model)
+        if info is None and "/" in model:
+            for candidate in self._models.values():
+                if candidate.openrouter_id == model:
+                    return candidate
+        return info
+
+    def __contains__(self, model: object) -> bool:
+        return isinstance(model, str) and self.get(model) is not None
+
+    def __iter__(self) -> Iterator[ModelInfo]:
+        return iter(self._models.values())
+
+    def __len__(self) -> int:
+        return len(self._models)
+
+    def add(self, info: ModelInfo) -> None:
+        self._models[info.id] = info
+
+    def update_from_models(self, payload: Mapping[str, Any]) -> list[str]:
+        """Merge a ``GET /v1/models`` response (default, ``openrouter`` or ``huggingface`` format).
+
+        Models the service lists but the catalog lacks are added with the capabilities the payload states
+        (or conservative defaults); known models get their limits and prices updated. Returns the ids seen.
+        """
+        seen: list[str] = []
+        for entry in payload.get("data", []):
+            if not isinstance(entry, Mapping) or "id" not in entry:
+                continue
+            model_id = str(entry["id"])
+            if model_id.startswith("cerebras/"):  # openrouter format prefixes ids
+                model_id = model_id[len("cerebras/") :]
+            current = self._models.get(model_id) or ModelInfo(id=model_id)
+            changes: dict[str, Any] = {}
+            if "context_length" in entry:
+                changes["context_window"] = int(entry["context_length"])
+            if "max_output_length" in entry:
+                changes["max_output_tokens"] = int(entry["max_output_length"])
+            pricing = entry.get("pricing")
+            if isinstance(pricing, Mapping):
+                if "input" in pricing:  # huggingface format: USD per million
+                    changes["input_price"] = float(pricing["input"])
+                    changes["output_price"] = float(pricing.get("output", 0))
+                elif "prompt" in pricing:  # openrouter format: USD per token, as strings
+                    changes["input_price"] = round(float(pricing["prompt"]) * 1_000_000, 6)
+                    changes["output_price"] = round(float(pricing.get("completion", 0)) * 1_000_000, 6)
+            caps = entry.get("capabilities")
+            if isinstance(caps, Mapping):
+                for src, dst in (
+                    ("function_calling", "tools"),
+                    ("structured_outputs", "structured_outputs"),
+                    ("vision", "vision"),
+                ):
+                    if src in caps:
+                        changes[dst] = bool(caps[src])
+            features = entry.get("supported_features")
+            if isinstance(features, list):
+                changes["tools"] = "tools" in features or current.tools
+                changes["structured_outputs"] = "structured_outputs" in features or current.structured_outputs
+            modalities = entry.get("input_modalities")
+            if isinstance(modalities, list):
+                changes["vision"] = "image" in modalities
+            slug = entry.get("openrouter")
+            if isinstance(slug, Mapping) and slug.get("slug"):
+                changes["openrouter_id"] = str(slug["slug"])
+            if current.status == "retired":
+                changes["status"] = "production"  # listed again, so it is served
+            self._models[model_id] = replace(current, **changes)
+            seen.append(model_id)
+        return seen
+
+
+_default: Catalog | None = None
+
+
+def default_catalog() -> Catalog:
+    """The process-wide catalog (the shipped data, plus whatever ``refresh_catalog`` merged in)."""
+    global _default
+    if _default is None:
+        _default = Catalog.shipped()
+    return _default

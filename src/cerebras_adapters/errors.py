@@ -1,0 +1,357 @@
+"""Every exception the core raises, as one tree.
+
+This module owns the exception classes and the mapping from an HTTP status and an error body to a class.
+It must not import httpx's request machinery or any framework; adapters re-map these classes to their
+framework's own (LiteLLM) or let them surface unchanged (LangChain).
+
+::
+
+    CerebrasAdapterError
+    ├── RequestValidationError            local: refused before any network call (param, model, fix)
+    │   └── UnsupportedParameterError     a parameter the API (or this route) does not accept
+    └── APIError                          something went wrong talking to the service
+        ├── APIConnectionError            no usable HTTP response
+        │   ├── APITimeoutError
+        │   └── StreamInterruptedError    the connection dropped mid-stream (carries the partial output)
+        ├── APIResponseValidationError    a body or stream chunk that is not what the API sends
+        ├── RoutingError                  OpenRouter served the request on another provider
+        └── APIStatusError                the service answered with an error status (or an error chunk)
+            ├── BadRequestError               400
+            │   └── ContextLengthExceededError
+            ├── AuthenticationError           401
+            ├── PaymentRequiredError          402
+            ├── PermissionDeniedError         403
+            ├── NotFoundError                 404 (unknown or retired model)
+            │   └── NoEndpointsError          OpenRouter: no Cerebras endpoint takes these parameters
+            ├── RequestTimeoutError           408
+            ├── ConflictError                 409
+            ├── PayloadTooLargeError          413
+            ├── UnprocessableEntityError      422 (legacy validation status)
+            ├── RateLimitError                429 (which limit, when it resets)
+            └── InternalServerError           >= 500
+                └── ServiceUnavailableError   503
+
+Every ``APIError`` carries the ``RateLimits`` and request id of the response it came from (when there was
+one) and, for errors raised while streaming, the ``partial`` completion assembled from the chunks already
+received.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .types import ChatCompletion, RateLimits
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "CerebrasAdapterError",
+    "ConflictError",
+    "ContextLengthExceededError",
+    "InternalServerError",
+    "NoEndpointsError",
+    "NotFoundError",
+    "PayloadTooLargeError",
+    "PaymentRequiredError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RequestTimeoutError",
+    "RequestValidationError",
+    "RoutingError",
+    "ServiceUnavailableError",
+    "StreamInterruptedError",
+    "UnprocessableEntityError",
+    "UnsupportedParameterError",
+    "status_error",
+]
+
+
+class CerebrasAdapterError(Exception):
+    """Root of every exception raised by cerebras_adapters."""
+
+
+class RequestValidationError(CerebrasAdapterError, ValueError):
+    """A request refused locally, before anything was sent.
+
+    ``param`` names the offending parameter (dotted for nested ones, e.g. ``messages.2.role``), ``model``
+    the model the rule applies to (None when the rule is model-independent) and ``fix`` what to do instead.
+    """
+
+    def __init__(self, message: str, *, param: str, model: str | None = None, fix: str | None = None):
+        self.param = param
+        self.model = model
+        self.fix = fix
+        text = message
+        if fix:
+            text = f"{message} Fix: {fix}"
+        super().__init__(text)
+
+
+class UnsupportedParameterError(RequestValidationError):
+    """A parameter the Cerebras API (or the chosen route) rejects as unknown."""
+
+
+class APIError(CerebrasAdapterError):
+    """An error from talking to the service; see the subclasses."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        body: Any = None,
+        request_id: str | None = None,
+        rate_limits: RateLimits | None = None,
+        partial: ChatCompletion | None = None,
+    ):
+        super().__init__(message)
+        self.message = message
+        self.body = body
+        self.request_id = request_id
+        self.rate_limits = rate_limits
+        self.partial = partial
+
+
+class APIConnectionError(APIError):
+    """No usable HTTP response: connection refused or reset, DNS failure, protocol error."""
+
+
+class APITimeoutError(APIConnectionError):
+    """The request timed out (connect, read, write or pool)."""
+
+
+class StreamInterruptedError(APIConnectionError):
+    """The stream ended abnormally after output had started; ``partial`` holds what arrived."""
+
+
+class APIResponseValidationError(APIError):
+    """A response body or stream event that could not be parsed as the API's format."""
+
+
+class RoutingError(APIError):
+    """OpenRouter served the request on a provider other than Cerebras (``provider`` says which)."""
+
+    def __init__(self, message: str, *, provider: str | None, **kwargs: Any):
+        super().__init__(message, **kwargs)
+        self.provider = provider
+
+
+class APIStatusError(APIError):
+    """The service answered with an error status.
+
+    ``status_code`` is the effective status (an enveloped body's ``status_code`` wins over the HTTP one, as
+    in the official SDK); ``type``, ``param`` and ``code`` come from the error body when present (empty
+    strings are normalised to None; ``code`` may be a number).
+    """
+
+    status_code: int = 0
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        type: str | None = None,
+        param: str | None = None,
+        code: str | int | None = None,
+        headers: dict[str, str] | None = None,
+        **kwargs: Any,
+    ):
+        super().__init__(message, **kwargs)
+        self.status_code = status_code
+        self.type = type
+        self.param = param
+        self.code = code
+        self.headers = headers or {}
+
+    def __str__(self) -> str:
+        parts = [f"Error code: {self.status_code} - {self.message}"]
+        if self.code:
+            parts.append(f"(code={self.code!r}")
+            parts[-1] += f", param={self.param!r})" if self.param else ")"
+        return " ".join(parts)
+
+
+class BadRequestError(APIStatusError):
+    status_code = 400
+
+
+class ContextLengthExceededError(BadRequestError):
+    """The prompt plus ``max_completion_tokens`` exceeds the model's context window (a 400)."""
+
+
+class AuthenticationError(APIStatusError):
+    status_code = 401
+
+
+class PaymentRequiredError(APIStatusError):
+    status_code = 402
+
+
+class PermissionDeniedError(APIStatusError):
+    status_code = 403
+
+
+class NotFoundError(APIStatusError):
+    status_code = 404
+
+
+class NoEndpointsError(NotFoundError):
+    """OpenRouter found no Cerebras endpoint that accepts every parameter sent.
+
+    With the provider pinned (``allow_fallbacks: false`` + ``require_parameters: true``), one unsupported
+    parameter turns into this 404 (openrouter.md §0 item 2). ``unsupported`` lists the parameters of the
+    request that are not in the Cerebras endpoint's known ``supported_parameters``.
+    """
+
+    def __init__(self, message: str, *, unsupported: list[str] | None = None, **kwargs: Any):
+        super().__init__(message, **kwargs)
+        self.unsupported = unsupported or []
+
+
+class RequestTimeoutError(APIStatusError):
+    status_code = 408
+
+
+class ConflictError(APIStatusError):
+    status_code = 409
+
+
+class PayloadTooLargeError(APIStatusError):
+    status_code = 413
+
+
+class UnprocessableEntityError(APIStatusError):
+    status_code = 422
+
+
+class RateLimitError(APIStatusError):
+    """429. ``limit`` says which quota ran out (``requests`` or ``tokens``) when the body tells;
+    ``retry_after`` is the server's hint in seconds, or the matching reset from the rate-limit headers."""
+
+    status_code = 429
+
+    def __init__(self, message: str, *, limit: str | None = None, retry_after: float | None = None, **kw: Any):
+        super().__init__(message, **kw)
+        self.limit = limit
+        self.retry_after = retry_after
+
+
+class InternalServerError(APIStatusError):
+    status_code = 500
+
+
+class ServiceUnavailableError(InternalServerError):
+    status_code = 503
+
+
+_BY_STATUS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    402: PaymentRequiredError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    408: RequestTimeoutError,
+    409: ConflictError,
+    413: PayloadTooLargeError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+    503: ServiceUnavailableError,
+}
+
+# Context-length 400s read "Please reduce the length of the messages or completion. Current length is
+# 42328 while limit is 40000" (cerebras-api.md §1.6, cline/cline#5140); OpenRouter uses typed codes (§1.5).
+_CONTEXT_MARKERS = ("reduce the length of the messages", "context_length_exceeded", "context length")
+
+
+def _clean(value: Any) -> Any:
+    return None if value == "" else value
+
+
+def status_error(
+    http_status: int,
+    body: Any,
+    *,
+    headers: dict[str, str] | None = None,
+    request_id: str | None = None,
+    rate_limits: RateLimits | None = None,
+    partial: ChatCompletion | None = None,
+) -> APIStatusError:
+    """Build the exception for an error response.
+
+    Parsing rule from cerebras-api.md §4.1 (matches the official SDK): ``err = body.get("error", body)``,
+    status from ``body["status_code"]`` when present, else the HTTP status. Flat bodies (RT-08, RT-09,
+    RT-10), enveloped ones (2026 5xx), OpenRouter's ``{"error": {"code": 429, ...}}``, empty bodies, ``""``
+    fields and numeric codes are all accepted.
+    """
+    status = http_status
+    err: dict[str, Any] = {}
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict):
+            err = inner
+        elif isinstance(inner, str):
+            err = {"message": inner}
+        envelope_status = body.get("status_code")
+        if isinstance(envelope_status, int) and envelope_status >= 400:
+            status = envelope_status
+        elif status < 400 and isinstance(err.get("code"), int) and err["code"] >= 400:
+            # OpenRouter mid-stream errors arrive on a 200 with the HTTP-equivalent status in error.code.
+            status = err["code"]
+    message = _clean(err.get("message"))
+    if not message:
+        if isinstance(body, str) and body.strip():
+            message = body.strip()[:500]
+        else:
+            message = f"HTTP {status} with no error message in the body"
+    code = _clean(err.get("code"))
+    etype = _clean(err.get("type"))
+    metadata = err.get("metadata")
+    if etype is None and isinstance(metadata, dict):
+        etype = _clean(metadata.get("error_type"))
+    if etype is None:
+        etype = _clean(err.get("error_type"))
+    param = _clean(err.get("param"))
+    common: dict[str, Any] = {
+        "status_code": status,
+        "type": etype,
+        "param": param,
+        "code": code,
+        "headers": headers,
+        "body": body,
+        "request_id": request_id,
+        "rate_limits": rate_limits,
+        "partial": partial,
+    }
+    cls = _BY_STATUS.get(status)
+    if cls is None:
+        cls = InternalServerError if status >= 500 else APIStatusError
+    if cls is BadRequestError:
+        lowered = f"{message} {code or ''} {etype or ''}".lower()
+        if any(marker in lowered for marker in _CONTEXT_MARKERS):
+            cls = ContextLengthExceededError
+    if cls is RateLimitError:
+        text = f"{message} {code or ''}".lower()
+        limit = "tokens" if "token" in text else "requests" if "request" in text else None
+        retry_after = _retry_after_seconds(headers or {})
+        if retry_after is None and rate_limits is not None:
+            retry_after = rate_limits.reset_for(limit)
+        return RateLimitError(message, limit=limit, retry_after=retry_after, **common)
+    return cls(message, **common)
+
+
+def _retry_after_seconds(headers: dict[str, str]) -> float | None:
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        raw = headers.get(name)
+        if raw is None:
+            continue
+        try:
+            return float(raw) * scale
+        except ValueError:
+            continue
+    return None

@@ -1,0 +1,278 @@
+"""Typed response objects of the chat-completions API (the "wire" side of the core).
+
+This module owns the shapes the service sends back, exactly as cerebras-api.md §2–3 records them from real
+traffic: every field optional where the API omits it, ``null`` and absent treated alike, and unknown new
+fields kept (``extra="allow"``) rather than dropped. It must not hold request logic, validation rules or
+framework types.
+
+Parsing goes straight from bytes through pydantic-core (``model_validate_json``), which measured faster than
+``json.loads`` alone for a typical chunk, so typed results cost nothing over raw dicts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+__all__ = [
+    "ChatCompletion",
+    "ChatCompletionChunk",
+    "ChatCompletionMessage",
+    "Choice",
+    "ChoiceDelta",
+    "ChunkChoice",
+    "CompletionTokensDetails",
+    "FunctionCall",
+    "Logprobs",
+    "Model",
+    "ModelList",
+    "PromptTokensDetails",
+    "RateLimits",
+    "TimeInfo",
+    "TokenLogprob",
+    "ToolCall",
+    "TopLogprob",
+    "Usage",
+]
+
+
+class _Wire(BaseModel):
+    """Base of every wire object: unknown fields are kept as extras, nothing is validated strictly."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The object as the API would send it (absent fields left out, extras included)."""
+        return self.model_dump(exclude_none=True, by_alias=True)
+
+
+class TimeInfo(_Wire):
+    """Server-side timing in seconds (Cerebras extension, §2.4). ``created`` was an int until 2025-10 and is
+    a float since (RT-11 vs RT-03), so it is typed float."""
+
+    queue_time: float | None = None
+    prompt_time: float | None = None
+    completion_time: float | None = None
+    total_time: float | None = None
+    created: float | None = None
+
+
+class PromptTokensDetails(_Wire):
+    cached_tokens: int | None = None
+    image_tokens: int | None = None  # observed inside prompt_tokens_details on gemma-4-31b (RT-01)
+
+
+class CompletionTokensDetails(_Wire):
+    reasoning_tokens: int | None = None
+    accepted_prediction_tokens: int | None = None
+    rejected_prediction_tokens: int | None = None
+
+
+class Usage(_Wire):
+    """Token counts. Reasoning tokens are included in ``completion_tokens`` (RT-05). ``cost`` is only sent
+    by OpenRouter (openrouter.md §1.3); the direct API has none."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    prompt_tokens_details: PromptTokensDetails | None = None
+    completion_tokens_details: CompletionTokensDetails | None = None
+    image_tokens: int | None = None  # top-level variant from SDK/SPEC (§2.3), not observed
+    cost: float | None = None
+
+    @property
+    def cached_tokens(self) -> int:
+        d = self.prompt_tokens_details
+        return (d.cached_tokens or 0) if d else 0
+
+    @property
+    def reasoning_tokens(self) -> int:
+        d = self.completion_tokens_details
+        return (d.reasoning_tokens or 0) if d else 0
+
+
+class FunctionCall(_Wire):
+    name: str | None = None
+    arguments: str | None = None
+
+
+class ToolCall(_Wire):
+    """A tool call. Ids are 9 hex characters on Cerebras (RT-01, RT-13), not ``call_…``. In streamed deltas
+    only the first fragment of an incremental call carries ``id`` and ``name`` (RT-13)."""
+
+    index: int | None = None
+    id: str | None = None
+    type: str | None = None
+    function: FunctionCall | None = None
+
+
+class TopLogprob(_Wire):
+    token: str = ""
+    logprob: float = 0.0
+    bytes: list[int] | None = None
+
+
+class TokenLogprob(_Wire):
+    token: str = ""
+    logprob: float = 0.0
+    bytes: list[int] | None = None
+    top_logprobs: list[TopLogprob] | None = None
+
+
+class Logprobs(_Wire):
+    content: list[TokenLogprob] | None = None
+    refusal: list[TokenLogprob] | None = None
+
+
+class ChatCompletionMessage(_Wire):
+    """The assistant's message. ``content`` is absent when only tool calls come back (RT-01, RT-14);
+    ``reasoning`` is the field name on the wire, never ``reasoning_content`` (§2.2). OpenRouter adds
+    ``reasoning_details``."""
+
+    role: str = "assistant"
+    content: str | None = None
+    reasoning: str | None = None
+    tool_calls: list[ToolCall] | None = None
+    reasoning_details: list[dict[str, Any]] | None = None
+
+
+class Choice(_Wire):
+    """``finish_reason`` is a plain string: unknown values (``cancelled`` leaked once, RT-10; OpenRouter's
+    ``error``) must not break parsing."""
+
+    index: int = 0
+    message: ChatCompletionMessage = ChatCompletionMessage()
+    finish_reason: str | None = None
+    logprobs: Logprobs | None = None
+    reasoning_logprobs: Logprobs | None = None
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """The ``x-ratelimit-*`` response headers (§4.3). Resets are float seconds (RT-11).
+
+    The six documented headers have fields; any other ``x-ratelimit-*`` header (e.g. a per-minute request
+    limit some free-tier keys send) is kept in ``extra`` under its name without the prefix.
+    """
+
+    limit_requests_day: int | None = None
+    remaining_requests_day: int | None = None
+    reset_requests_day: float | None = None
+    limit_tokens_minute: int | None = None
+    remaining_tokens_minute: int | None = None
+    reset_tokens_minute: float | None = None
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    _FIELDS = (
+        "limit_requests_day",
+        "remaining_requests_day",
+        "reset_requests_day",
+        "limit_tokens_minute",
+        "remaining_tokens_minute",
+        "reset_tokens_minute",
+    )
+
+    @classmethod
+    def from_headers(cls, headers: Mapping[str, str]) -> RateLimits | None:
+        """Parse the rate-limit headers of a response; None when it has none (errors usually don't, RT-08)."""
+        values: dict[str, Any] = {}
+        extra: dict[str, str] = {}
+        for name, raw in headers.items():
+            lname = name.lower()
+            if not lname.startswith("x-ratelimit-"):
+                continue
+            key = lname[len("x-ratelimit-") :].replace("-", "_")
+            if key in cls._FIELDS:
+                try:
+                    number = float(raw)
+                except ValueError:
+                    extra[key] = raw
+                    continue
+                values[key] = number if key.startswith("reset") else int(number)
+            else:
+                extra[key] = raw
+        if not values and not extra:
+            return None
+        return cls(**values, extra=extra)
+
+    def reset_for(self, limit: str | None) -> float | None:
+        """Seconds until the named quota (``tokens`` or ``requests``) resets, if the headers said."""
+        if limit == "tokens":
+            return self.reset_tokens_minute
+        if limit == "requests":
+            return self.reset_requests_day
+        return None
+
+
+class _Response(_Wire):
+    """Fields every response object shares, plus what the transport attaches from the HTTP response."""
+
+    id: str = ""
+    created: int = 0
+    model: str = ""
+    system_fingerprint: str | None = None
+    service_tier: str | None = None
+    service_tier_used: str | None = None  # docs-derived spec; not observed (RT-02). Read both.
+    provider: str | None = None  # OpenRouter only: who served it
+    usage: Usage | None = None
+    time_info: TimeInfo | None = None
+
+    # Not on the wire: filled in from the HTTP response's headers.
+    rate_limits: RateLimits | None = None
+    request_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True, by_alias=True, exclude={"rate_limits", "request_id"})
+
+
+class ChatCompletion(_Response):
+    """A non-streamed chat completion (or one assembled from a stream by ``accumulate``)."""
+
+    object: str = "chat.completion"
+    choices: list[Choice] = []
+
+
+class ChoiceDelta(_Wire):
+    role: str | None = None
+    content: str | None = None
+    reasoning: str | None = None
+    tool_calls: list[ToolCall] | None = None
+    reasoning_details: list[dict[str, Any]] | None = None
+
+
+class ChunkChoice(_Wire):
+    index: int = 0
+    delta: ChoiceDelta = ChoiceDelta()
+    finish_reason: str | None = None
+    logprobs: Logprobs | None = None
+    reasoning_logprobs: Logprobs | None = None
+
+
+class ChatCompletionChunk(_Response):
+    """One SSE event of a streamed completion. On Cerebras the chunk carrying ``finish_reason`` also
+    carries ``usage`` and ``time_info`` (RT-12, RT-13, RT-15); OpenRouter may send usage on a chunk with
+    empty ``choices``."""
+
+    object: str = "chat.completion.chunk"
+    choices: list[ChunkChoice] = []
+    error: dict[str, Any] | None = None  # OpenRouter mid-stream error (openrouter.md §1.4)
+
+
+class Model(_Wire):
+    """An entry of ``GET /v1/models`` in any of its formats (§2.6); format-specific fields are extras."""
+
+    id: str
+    object: str | None = None
+    created: int | None = None
+    owned_by: str | None = None
+
+
+class ModelList(_Wire):
+    object: str | None = "list"
+    data: list[Model] = []
+
+
+FinishReason = Literal["stop", "length", "tool_calls", "content_filter"]
