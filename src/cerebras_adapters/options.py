@@ -12,7 +12,7 @@ Ranges and enums come from cerebras-api.md §1.1 (conflicts resolved as in §9: 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Annotated, Any, Literal, Union, get_type_hints
+from typing import Annotated, Any, Literal, get_type_hints
 
 import httpx
 from pydantic import ConfigDict, Field, TypeAdapter
@@ -34,7 +34,7 @@ __all__ = [
 ReasoningEffort = Literal["none", "low", "medium", "high"]
 ReasoningFormat = Literal["none", "parsed", "text_parsed", "raw", "hidden"]
 ServiceTier = Literal["auto", "default", "flex", "priority"]
-ToolChoice = Union[Literal["none", "auto", "required"], Mapping[str, Any]]
+ToolChoice = Literal["none", "auto", "required"] | Mapping[str, Any]
 Message = Mapping[str, Any]
 """A chat message as the API takes it: ``{"role": ..., "content": ..., ...}`` (cerebras-api.md §1.2)."""
 

@@ -1,0 +1,24 @@
+# One entry point for a fresh clone: each target bootstraps its own environment with uv.
+UV := $(shell command -v uv 2>/dev/null)
+ifeq ($(UV),)
+UV := $(shell python3 -m pip install --quiet --disable-pip-version-check uv >/dev/null 2>&1; command -v uv || echo python3 -m uv)
+endif
+
+.PHONY: test lint bench sync
+
+sync:
+	$(UV) sync --locked --group dev
+
+# The test command: unit + contract tests (network blocked except loopback), then ruff and mypy --strict.
+test: sync
+	$(UV) run --no-sync pytest
+	$(UV) run --no-sync ruff check src tests benchmarks
+	$(UV) run --no-sync mypy src
+
+lint: sync
+	$(UV) run --no-sync ruff check src tests benchmarks
+	$(UV) run --no-sync mypy src
+
+bench:
+	$(UV) sync --locked --group dev --group bench
+	$(UV) run --no-sync python -m benchmarks

@@ -1,0 +1,130 @@
+"""Shared test harness: the same test drives the sync and the async client (``api`` fixture).
+
+``Api`` runs the client under test against an ``httpx.MockTransport`` handler (or a loopback server's base
+URL). For the async flavour each call runs in its own event loop via ``asyncio.run``, so a plain test
+function covers both clients with identical assertions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from cerebras_adapters import AsyncCerebrasClient, CerebrasClient, ChatCompletion, accumulate
+
+# Tests never read real keys from the environment.
+for _var in ("CEREBRAS_API_KEY", "OPENROUTER_API_KEY", "CEREBRAS_BASE_URL", "OPENROUTER_BASE_URL"):
+    os.environ.pop(_var, None)
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+class ChunkedBody(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A response body delivered in the given pieces, optionally failing after them (a dropped
+    connection)."""
+
+    def __init__(self, pieces: Iterable[bytes], fail_with: Exception | None = None) -> None:
+        self.pieces = list(pieces)
+        self.fail_with = fail_with
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self.pieces
+        if self.fail_with is not None:
+            raise self.fail_with
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for piece in self.pieces:
+            yield piece
+        if self.fail_with is not None:
+            raise self.fail_with
+
+
+class Api:
+    """Drives the sync or the async client with one interface."""
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self.requests: list[httpx.Request] = []
+
+    def _transport(self, handler: Handler) -> httpx.MockTransport:
+        def record(request: httpx.Request) -> httpx.Response:
+            request.read()
+            self.requests.append(request)
+            return handler(request)
+
+        return httpx.MockTransport(record)
+
+    def client_kwargs(self, handler: Handler | None, kwargs: dict[str, Any]) -> dict[str, Any]:
+        kwargs.setdefault("api_key", "test-key")
+        if handler is not None:
+            http_cls = httpx.Client if self.mode == "sync" else httpx.AsyncClient
+            kwargs["http_client"] = http_cls(transport=self._transport(handler))
+        return kwargs
+
+    def run(self, handler: Handler | None, call: str, client_kwargs: dict[str, Any] | None = None,
+            **kwargs: Any) -> Any:
+        """Run ``call`` ("create", "stream", "models") and return its result (a stream is drained to
+        ``(chunks, final_completion)``)."""
+        ck = self.client_kwargs(handler, dict(client_kwargs or {}))
+        if self.mode == "sync":
+            with CerebrasClient(**ck) as client:
+                if call == "create":
+                    return client.chat.completions.create(**kwargs)
+                if call == "stream":
+                    stream = client.chat.completions.create(stream=True, **kwargs)
+                    chunks = list(stream)
+                    return chunks, stream.get_final_completion()
+                if call == "models":
+                    return client.models.list(**kwargs)
+                raise AssertionError(call)
+
+        async def main() -> Any:
+            async with AsyncCerebrasClient(**ck) as client:
+                if call == "create":
+                    return await client.chat.completions.create(**kwargs)
+                if call == "stream":
+                    stream = await client.chat.completions.create(stream=True, **kwargs)
+                    chunks = [c async for c in stream]
+                    return chunks, stream.get_final_completion()
+                if call == "models":
+                    return await client.models.list(**kwargs)
+                raise AssertionError(call)
+
+        return asyncio.run(main())
+
+    def create(self, handler: Handler | None, client_kwargs: dict[str, Any] | None = None,
+               **kwargs: Any) -> ChatCompletion:
+        result: ChatCompletion = self.run(handler, "create", client_kwargs, **kwargs)
+        return result
+
+    def stream(self, handler: Handler | None, client_kwargs: dict[str, Any] | None = None,
+               **kwargs: Any) -> tuple[list[Any], ChatCompletion]:
+        chunks, final = self.run(handler, "stream", client_kwargs, **kwargs)
+        assert accumulate(chunks).model_dump() == final.model_dump()
+        return chunks, final
+
+
+@pytest.fixture(params=["sync", "async"])
+def api(request: pytest.FixtureRequest) -> Api:
+    return Api(request.param)
+
+
+@pytest.fixture
+def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Record retry delays instead of sleeping them (the delays are what the retry tests assert)."""
+    slept: list[float] = []
+
+    def fake_sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    async def fake_async_sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    monkeypatch.setattr("cerebras_adapters._client.time.sleep", fake_sleep)
+    monkeypatch.setattr("cerebras_adapters._client.asyncio.sleep", fake_async_sleep)
+    return slept
