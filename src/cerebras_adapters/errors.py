@@ -303,6 +303,10 @@ def status_error(
         elif status < 400 and isinstance(err.get("code"), int) and err["code"] >= 400:
             # OpenRouter mid-stream errors arrive on a 200 with the HTTP-equivalent status in error.code.
             status = err["code"]
+    if status < 400:
+        # An error payload on a 2xx with no usable status (e.g. OpenRouter's string code "server_error",
+        # openrouter.md §1.4) is a server-side failure.
+        status = 500
     message = _clean(err.get("message"))
     if not message:
         if isinstance(body, str) and body.strip():
