@@ -59,7 +59,7 @@ def test_backoff_doubles_with_jitter_and_stops_after_max_retries(api, no_sleep):
         api.create(handler, {"max_retries": 3}, model="gpt-oss-120b", messages=USER)
     assert len(api.requests) == 4
     assert len(no_sleep) == 3
-    for delay, base in zip(no_sleep, [0.5, 1.0, 2.0]):
+    for delay, base in zip(no_sleep, [0.5, 1.0, 2.0], strict=True):
         assert 0.75 * base <= delay <= base
 
 

@@ -29,6 +29,7 @@ __all__ = [
     "ServiceTier",
     "option_adapter",
     "option_descriptions",
+    "options_markdown",
 ]
 
 ReasoningEffort = Literal["none", "low", "medium", "high"]
@@ -246,6 +247,24 @@ KNOWN_UNSUPPORTED: dict[str, str] = {
     "safety_identifier": "use user",
     "cache_control": "prompt caching is automatic on Cerebras",
 }
+
+def options_markdown() -> str:
+    """The options reference as a markdown table (README and the docs embed it; a test keeps them in step)."""
+    rows = ["| option | sent as | meaning |", "|---|---|---|"]
+    for name, desc in option_descriptions().items():
+        if name in HEADER_OPTIONS:
+            where = f"header `{HEADER_OPTIONS[name]}`"
+        elif name == "disable_reasoning":
+            where = "body `reasoning_effort`"
+        elif name == "max_tokens":
+            where = "body `max_completion_tokens`"
+        elif name in LOCAL_OPTIONS:
+            where = "not sent"
+        else:
+            where = "body"
+        rows.append(f"| `{name}` | {where} | {desc.replace('|', '/')} |")
+    return "\n".join(rows)
+
 
 _STRICT = ConfigDict(strict=True, arbitrary_types_allowed=True)
 
