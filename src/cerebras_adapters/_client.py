@@ -206,6 +206,7 @@ class _ClientCore:
             ) from exc
         completion.rate_limits = RateLimits.from_headers(response.headers)
         completion.request_id = _request_id(response.headers)
+        completion.headers = response.headers
         # An error JSON may arrive with a 2xx (SDK ErrorChunkResponse; OpenRouter embeds provider errors in
         # the choice with finish_reason "error", openrouter.md §1.4).
         extras = completion.model_extra or {}
@@ -227,7 +228,8 @@ class _ClientCore:
         return completion
 
     def _stream_state(self, response: httpx.Response) -> _StreamState:
-        return _StreamState(self.route, RateLimits.from_headers(response.headers), _request_id(response.headers), None)
+        headers = response.headers
+        return _StreamState(self.route, headers, RateLimits.from_headers(headers), _request_id(headers))
 
 
 class CerebrasClient(_ClientCore):

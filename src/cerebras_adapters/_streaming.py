@@ -17,7 +17,7 @@ Facts relied on:
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -91,20 +91,20 @@ class SSEDecoder:
 class _StreamState:
     """Everything a stream iterator does per event, shared by the sync and async iterators."""
 
-    __slots__ = ("_on_chunk", "chunks", "rate_limits", "request_id", "route")
+    __slots__ = ("chunks", "headers", "rate_limits", "request_id", "route")
 
     def __init__(
         self,
         route: Route,
+        headers: httpx.Headers,
         rate_limits: RateLimits | None,
         request_id: str | None,
-        on_chunk: Callable[[ChatCompletionChunk], None] | None,
     ) -> None:
         self.route = route
+        self.headers = headers
         self.rate_limits = rate_limits
         self.request_id = request_id
         self.chunks: list[ChatCompletionChunk] = []
-        self._on_chunk = on_chunk
 
     def parse(self, event: str | None, data: bytes) -> ChatCompletionChunk | None:
         """One event → one chunk; None means the stream is over (``[DONE]``)."""
@@ -127,11 +127,10 @@ class _StreamState:
             raise self.error(chunk.to_dict())
         chunk.rate_limits = self.rate_limits
         chunk.request_id = self.request_id
+        chunk.headers = self.headers
         if chunk.provider is not None:
             self.route.check_served_by(chunk.provider, request_id=self.request_id)
         self.chunks.append(chunk)
-        if self._on_chunk is not None:
-            self._on_chunk(chunk)
         return chunk
 
     def partial(self) -> ChatCompletion | None:
@@ -374,7 +373,7 @@ def accumulate(chunks: Iterable[ChatCompletionChunk]) -> ChatCompletion:
                 ),
             )
         )
-    return ChatCompletion(
+    result = ChatCompletion(
         id=head.id if head else "",
         created=head.created if head else 0,
         model=head.model if head else "",
@@ -384,6 +383,9 @@ def accumulate(chunks: Iterable[ChatCompletionChunk]) -> ChatCompletion:
         usage=usage,
         time_info=time_info,
         choices=choices,
-        rate_limits=head.rate_limits if head else None,
-        request_id=head.request_id if head else None,
     )
+    if head is not None:
+        result.rate_limits = head.rate_limits
+        result.request_id = head.request_id
+        result.headers = head.headers
+    return result

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "ChatCompletion",
@@ -220,12 +220,11 @@ class _Response(_Wire):
     usage: Usage | None = None
     time_info: TimeInfo | None = None
 
-    # Not on the wire: filled in from the HTTP response's headers.
-    rate_limits: RateLimits | None = None
-    request_id: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return self.model_dump(exclude_none=True, by_alias=True, exclude={"rate_limits", "request_id"})
+    # Not on the wire: filled in from the HTTP response's headers (``request_id`` is ``x-request-id``, else
+    # ``inference-id``; ``headers`` keeps them all, e.g. ``inference-id`` and ``cf-ray``).
+    rate_limits: RateLimits | None = Field(default=None, exclude=True)
+    request_id: str | None = Field(default=None, exclude=True)
+    headers: Mapping[str, str] | None = Field(default=None, exclude=True, repr=False)
 
 
 class ChatCompletion(_Response):
