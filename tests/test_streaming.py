@@ -237,3 +237,17 @@ def test_decoder_handles_multiline_data_and_ignores_id_and_retry_fields():
     events = decoder.feed(b"id: 7\nretry: 10\ndata: {\"a\":\ndata: 1}\n\n: comment\n\ndata:x")
     assert events == [(None, b'{"a":\n1}')]
     assert decoder.flush() == [(None, b"x")]
+
+
+def test_stream_closed_cleanly_before_the_finish_chunk_raises_with_partial(api):
+    # Every Cerebras stream ends with a finish chunk (RT-12, RT-13, RT-15); a clean close before it is a cut.
+    events = stream_chunks(content=["cut ", "here"])[:-1]
+    with pytest.raises(StreamInterruptedError) as info:
+        api.stream(sse_handler(sse(events)), model="gpt-oss-120b", messages=USER)
+    assert info.value.partial.choices[0].message.content == "cut here"
+
+
+def test_empty_stream_raises_instead_of_returning_an_empty_completion(api):
+    with pytest.raises(StreamInterruptedError) as info:
+        api.stream(sse_handler(b""), model="gpt-oss-120b", messages=USER)
+    assert info.value.partial is None

@@ -36,7 +36,6 @@ from .errors import (
     APIError,
     APIResponseValidationError,
     APITimeoutError,
-    CerebrasAdapterError,
     RequestValidationError,
     status_error,
 )
@@ -204,9 +203,8 @@ class _ClientCore:
                 body=content.decode("utf-8", "replace"),
                 request_id=_request_id(response.headers),
             ) from exc
-        completion.rate_limits = RateLimits.from_headers(response.headers)
-        completion.request_id = _request_id(response.headers)
-        completion.headers = response.headers
+        headers = response.headers
+        completion.attach_http(RateLimits.from_headers(headers), _request_id(headers), headers)
         # An error JSON may arrive with a 2xx (SDK ErrorChunkResponse; OpenRouter embeds provider errors in
         # the choice with finish_reason "error", openrouter.md §1.4).
         extras = completion.model_extra or {}
@@ -533,7 +531,11 @@ def _format_params(format: _ModelFormat | None) -> dict[str, str] | None:
 
 def _refreshable(client: _ClientCore) -> None:
     if client.route.name != "cerebras":
-        raise CerebrasAdapterError("refresh_catalog reads Cerebras' own /v1/models; use the cerebras route.")
+        raise RequestValidationError(
+            "refresh_catalog reads Cerebras' own /v1/models, which the OpenRouter route does not serve.",
+            param="route",
+            fix="call it on a client with route='cerebras'",
+        )
 
 
 class _Models:

@@ -75,6 +75,14 @@ def prepare_chat_request(
             stacklevel=4,
         )
         if opts.pop("disable_reasoning"):
+            if info is not None and info.reasoning == "always_on":
+                # Checked here so the error names the option the caller passed (cerebras-api.md §1.1).
+                raise RequestValidationError(
+                    f"{model} always reasons; disable_reasoning=True is rejected by the API (400).",
+                    param="disable_reasoning",
+                    model=model,
+                    fix="drop disable_reasoning; use reasoning_effort='low' for the least reasoning",
+                )
             if opts.get("reasoning_effort", "none") != "none":
                 raise RequestValidationError(
                     f"disable_reasoning=True contradicts reasoning_effort={opts['reasoning_effort']!r}.",
@@ -153,12 +161,27 @@ def _check_types(opts: dict[str, Any], model: str) -> None:
         option_adapter().validate_python(opts)
     except pydantic.ValidationError as exc:
         err = exc.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith(("function-", "union[")))
         name = str(err["loc"][0])
         value = opts.get(name)
+        loc = _error_path(value, name, err["loc"][1:])
         raise RequestValidationError(
-            f"Invalid {loc or name}={value!r}: {err['msg']}.", param=loc or name, model=model, fix=_type_fix(name)
+            f"Invalid {loc}={value!r}: {err['msg']}.", param=loc, model=model, fix=_type_fix(name)
         ) from None
+
+
+def _error_path(value: Any, name: str, loc: Iterable[Any]) -> str:
+    # pydantic puts union-member tags ("literal[...]", "float", "is-instance[Timeout]") into error locations;
+    # keep only the segments that index into the value, so the path names what the caller passed.
+    parts = [name]
+    for seg in loc:
+        if isinstance(value, Mapping) and seg in value:
+            value = value[seg]
+        elif isinstance(seg, int) and isinstance(value, (list, tuple)) and 0 <= seg < len(value):
+            value = value[seg]
+        else:
+            continue
+        parts.append(str(seg))
+    return ".".join(parts)
 
 
 def _type_fix(name: str) -> str:

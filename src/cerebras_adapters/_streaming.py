@@ -125,9 +125,7 @@ class _StreamState:
             ) from exc
         if chunk.error is not None or event == "error":
             raise self.error(chunk.to_dict())
-        chunk.rate_limits = self.rate_limits
-        chunk.request_id = self.request_id
-        chunk.headers = self.headers
+        chunk.attach_http(self.rate_limits, self.request_id, self.headers)
         if chunk.provider is not None:
             self.route.check_served_by(chunk.provider, request_id=self.request_id)
         self.chunks.append(chunk)
@@ -141,9 +139,19 @@ class _StreamState:
             200, payload, request_id=self.request_id, rate_limits=self.rate_limits, partial=self.partial()
         )
 
-    def interrupted(self, exc: Exception) -> StreamInterruptedError:
+    def check_finished(self) -> None:
+        """At a clean end of input: a stream that never sent a ``finish_reason`` was cut short (Cerebras ends
+        every stream with a finish chunk, RT-12/RT-13/RT-15), even if the connection closed cleanly."""
+        for chunk in reversed(self.chunks):
+            for choice in chunk.choices:
+                if choice.finish_reason is not None:
+                    return
+        raise self.interrupted(None)
+
+    def interrupted(self, exc: Exception | None) -> StreamInterruptedError:
         return StreamInterruptedError(
-            f"stream interrupted after {len(self.chunks)} chunks: {exc!r}",
+            f"stream interrupted after {len(self.chunks)} chunks: "
+            + (repr(exc) if exc is not None else "the connection closed before a finish_reason"),
             request_id=self.request_id,
             rate_limits=self.rate_limits,
             partial=self.partial(),
@@ -207,6 +215,7 @@ class Stream(_StreamBase):
             raise state.interrupted(exc) from exc
         finally:
             self.response.close()
+        state.check_finished()
 
     def close(self) -> None:
         self.response.close()
@@ -249,6 +258,7 @@ class AsyncStream(_StreamBase):
             raise state.interrupted(exc) from exc
         finally:
             await self.response.aclose()
+        state.check_finished()
 
     async def close(self) -> None:
         await self.response.aclose()
@@ -385,7 +395,5 @@ def accumulate(chunks: Iterable[ChatCompletionChunk]) -> ChatCompletion:
         choices=choices,
     )
     if head is not None:
-        result.rate_limits = head.rate_limits
-        result.request_id = head.request_id
-        result.headers = head.headers
+        result.attach_http(head.rate_limits, head.request_id, head.headers)
     return result

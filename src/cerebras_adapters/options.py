@@ -79,9 +79,12 @@ class ChatCompletionOptions(TypedDict, total=False):
     frequency_penalty: Annotated[float, Field(ge=-2, le=2, description="-2 to 2 (accepted since 2026).")]
     presence_penalty: Annotated[float, Field(ge=-2, le=2, description="-2 to 2 (accepted since 2026).")]
     logit_bias: Annotated[
-        Mapping[str, float],
+        Mapping[str | int, float],
         Field(
-            description=("Token id to bias; accepted by the API but observed to have no effect (cerebras-api.md §9).")
+            description=(
+                "Token id (int or str) to bias, -100 to 100; accepted by the API but observed to have no "
+                "effect (cerebras-api.md §9)."
+            )
         ),
     ]
     logprobs: Annotated[bool, Field(description="Return log probabilities of the output tokens.")]
@@ -247,6 +250,7 @@ KNOWN_UNSUPPORTED: dict[str, str] = {
     "safety_identifier": "use user",
     "cache_control": "prompt caching is automatic on Cerebras",
 }
+
 
 def options_markdown() -> str:
     """The options reference as a markdown table (README and the docs embed it; a test keeps them in step)."""

@@ -73,9 +73,16 @@ _NOT_ON_OPENROUTER: dict[str, str] = {
     "min_completion_tokens": "OpenRouter has no minimum-length parameter",
     "model_parameters": "OpenRouter does not forward model_parameters",
 }
-_HEADERS_NOT_ON_OPENROUTER: dict[str, str] = {
-    "queue_threshold": "queue_threshold is a Cerebras request header that OpenRouter does not forward",
-    "X-Cerebras-Version-Patch": "api_version selects the Cerebras API version; OpenRouter does not forward it",
+# header -> (option that sets it, why); the error names the option the caller passed.
+_HEADERS_NOT_ON_OPENROUTER: dict[str, tuple[str, str]] = {
+    "queue_threshold": (
+        "queue_threshold",
+        "queue_threshold is a Cerebras request header that OpenRouter does not forward",
+    ),
+    "X-Cerebras-Version-Patch": (
+        "api_version",
+        "api_version selects the Cerebras API version; OpenRouter does not forward it",
+    ),
 }
 # Request fields that are not "parameters" in OpenRouter's require_parameters sense, or that the Cerebras
 # endpoint lists (openrouter.md §1.1 parameter names). Anything else is a suspect when a 404 says no
@@ -175,10 +182,11 @@ class OpenRouterRoute(Route):
                     model=model,
                     fix=f"drop {name}, or use route='cerebras'",
                 )
-        for header, why in _HEADERS_NOT_ON_OPENROUTER.items():
-            if header in request.headers:
+        sent_headers = {name.lower() for name in request.headers}
+        for header, (option, why) in _HEADERS_NOT_ON_OPENROUTER.items():
+            if header.lower() in sent_headers:
                 raise UnsupportedParameterError(
-                    f"{why}.", param=header, model=model, fix="drop it, or use route='cerebras'"
+                    f"{why}.", param=option, model=model, fix=f"drop {option}, or use route='cerebras'"
                 )
         reasoning: dict[str, Any] = {}
         effort = body.pop("reasoning_effort", None)
@@ -197,7 +205,13 @@ class OpenRouterRoute(Route):
             )
         if reasoning:
             body["reasoning"] = {**reasoning, **body.get("reasoning", {})}
-        body["provider"] = {**self.provider_object(), **body.get("provider", {}), **{"allow_fallbacks": False}}
+        # A provider object merged in through extra_body may add preferences but never unpin Cerebras.
+        body["provider"] = {
+            **self.provider_object(),
+            **body.get("provider", {}),
+            "only": ["cerebras"],
+            "allow_fallbacks": False,
+        }
 
     def check_served_by(self, provider: str | None, *, request_id: str | None = None) -> None:
         if not self.verify_provider or provider is None:

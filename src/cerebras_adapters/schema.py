@@ -98,6 +98,14 @@ def _walk(node: Any, path: str, depth: int, defs: Any, counts: dict[str, int], m
     ref = node.get("$ref")
     if ref is not None and not (isinstance(ref, str) and ref.startswith("#/$defs/")):
         raise _fail(f"Only internal '#/$defs/...' references are allowed, not {ref!r}.", f"{path}.$ref", model, fix)
+    if ref is not None and isinstance(defs, Mapping) and depth + _nesting(node, defs) > MAX_DEPTH:
+        # Nested models arrive as $defs references (pydantic), so the depth limit counts through them.
+        raise _fail(
+            f"Strict schemas may nest objects at most {MAX_DEPTH} levels deep (counting through $ref).",
+            f"{path}.$ref",
+            model,
+            "flatten the schema",
+        )
     if isinstance(node.get("type"), list):
         raise _fail("'type' lists are not supported in strict mode; use anyOf.", f"{path}.type", model, fix)
     if "enum" in node and isinstance(node["enum"], list):
@@ -144,6 +152,30 @@ def _walk(node: Any, path: str, depth: int, defs: Any, counts: dict[str, int], m
     items = node.get("items")
     if isinstance(items, Mapping):
         _walk(items, f"{path}.items", depth, defs, counts, model, fix)
+    for keyword in ("allOf", "prefixItems"):
+        for i, sub in enumerate(node.get(keyword) or []):
+            _walk(sub, f"{path}.{keyword}.{i}", depth, defs, counts, model, fix)
+    extra_schema = node.get("additionalProperties")
+    if isinstance(extra_schema, Mapping):
+        _walk(extra_schema, f"{path}.additionalProperties", depth, defs, counts, model, fix)
+
+
+def _nesting(node: Any, defs: Mapping[str, Any]) -> int:
+    """Levels of objects in ``node``, following ``#/$defs/`` references (already known to be acyclic)."""
+    if isinstance(node, list):
+        return max((_nesting(sub, defs) for sub in node), default=0)
+    if not isinstance(node, Mapping):
+        return 0
+    inner = 0
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        inner = _nesting(defs.get(ref[len("#/$defs/") :]), defs)
+    for key in ("anyOf", "oneOf", "allOf", "items"):
+        inner = max(inner, _nesting(node.get(key), defs))
+    props = node.get("properties")
+    if isinstance(props, Mapping):
+        inner = max(inner, _nesting(list(props.values()), defs))
+    return inner + (1 if node.get("type") == "object" or "properties" in node else 0)
 
 
 def _check_refs_acyclic(defs: Any, where: str, model: str | None) -> None:

@@ -166,34 +166,28 @@ class RateLimits:
     reset_tokens_minute: float | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
 
-    _FIELDS = (
-        "limit_requests_day",
-        "remaining_requests_day",
-        "reset_requests_day",
-        "limit_tokens_minute",
-        "remaining_tokens_minute",
-        "reset_tokens_minute",
-    )
-
     @classmethod
     def from_headers(cls, headers: Mapping[str, str]) -> RateLimits | None:
         """Parse the rate-limit headers of a response; None when it has none (errors usually don't, RT-08)."""
         values: dict[str, Any] = {}
         extra: dict[str, str] = {}
-        for name, raw in headers.items():
+        # httpx.Headers.multi_items() is several times cheaper than items() (no merging of repeats).
+        multi_items = getattr(headers, "multi_items", None)
+        items = multi_items() if multi_items is not None else headers.items()
+        for name, raw in items:
             lname = name.lower()
             if not lname.startswith("x-ratelimit-"):
                 continue
-            key = lname[len("x-ratelimit-") :].replace("-", "_")
-            if key in cls._FIELDS:
-                try:
-                    number = float(raw)
-                except ValueError:
-                    extra[key] = raw
-                    continue
-                values[key] = number if key.startswith("reset") else int(number)
-            else:
-                extra[key] = raw
+            field_name = _RATE_HEADER_FIELDS.get(lname)
+            if field_name is None:
+                extra[lname[len("x-ratelimit-") :].replace("-", "_")] = raw
+                continue
+            try:
+                number = float(raw)
+            except ValueError:
+                extra[field_name] = raw
+                continue
+            values[field_name] = number if field_name.startswith("reset") else int(number)
         if not values and not extra:
             return None
         return cls(**values, extra=extra)
@@ -205,6 +199,11 @@ class RateLimits:
         if limit == "requests":
             return self.reset_requests_day
         return None
+
+
+_RATE_HEADER_FIELDS = {
+    f"x-ratelimit-{name.replace('_', '-')}": name for name in RateLimits.__dataclass_fields__ if name != "extra"
+}
 
 
 class _Response(_Wire):
@@ -225,6 +224,17 @@ class _Response(_Wire):
     rate_limits: RateLimits | None = Field(default=None, exclude=True)
     request_id: str | None = Field(default=None, exclude=True)
     headers: Mapping[str, str] | None = Field(default=None, exclude=True, repr=False)
+
+    def attach_http(
+        self, rate_limits: RateLimits | None, request_id: str | None, headers: Mapping[str, str] | None
+    ) -> None:
+        """Set the fields that come from the HTTP response. Written straight into ``__dict__``: pydantic's
+        attribute setter costs ~0.8 µs for the three, per chunk on the streaming hot path, and these fields are
+        never validated or dumped."""
+        values = self.__dict__
+        values["rate_limits"] = rate_limits
+        values["request_id"] = request_id
+        values["headers"] = headers
 
 
 class ChatCompletion(_Response):
