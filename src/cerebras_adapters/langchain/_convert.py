@@ -1,0 +1,282 @@
+"""Converters between LangChain messages and the Cerebras wire, and back.
+
+This module only translates: it holds no HTTP, no validation rules and no model knowledge. Where earlier
+reasoning must go when a conversation is sent back is the core's rule (``cerebras_adapters.replay_reasoning``);
+this module only collects the reasoning from LangChain's two places for it (``additional_kwargs
+["reasoning_content"]`` and ``reasoning`` content blocks) and hands it to that rule.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    ChatMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+)
+from langchain_core.messages.ai import InputTokenDetails, OutputTokenDetails, UsageMetadata
+from langchain_core.messages.tool import ToolCall, ToolCallChunk, invalid_tool_call, tool_call_chunk
+
+from .. import replay_reasoning
+from ..errors import RequestValidationError
+from ..types import ChatCompletion, ChatCompletionChunk, Usage
+
+PROVIDER = "cerebras"
+
+
+def messages_to_wire(model: str, messages: Sequence[BaseMessage], route: str) -> list[dict[str, Any]]:
+    """LangChain messages → Cerebras chat messages, with earlier reasoning in the form ``model`` accepts."""
+    wire = [_message_to_wire(m, i) for i, m in enumerate(messages)]
+    if any("reasoning_content" in m for m in wire):
+        wire = replay_reasoning(model, wire, route=route)
+    return wire
+
+
+def _message_to_wire(message: BaseMessage, index: int) -> dict[str, Any]:
+    out: dict[str, Any]
+    if isinstance(message, HumanMessage):
+        out = {"role": "user", "content": _content(message.content, index)}
+    elif isinstance(message, AIMessage):
+        out = _assistant_to_wire(message, index)
+    elif isinstance(message, SystemMessage):
+        role = "developer" if message.additional_kwargs.get("__openai_role__") == "developer" else "system"
+        out = {"role": role, "content": _content(message.content, index)}
+    elif isinstance(message, ToolMessage):
+        out = {"role": "tool", "tool_call_id": message.tool_call_id, "content": _tool_content(message.content)}
+    elif isinstance(message, ChatMessage):
+        out = {"role": message.role, "content": _content(message.content, index)}
+    else:
+        raise RequestValidationError(
+            f"messages.{index}: {type(message).__name__} has no Cerebras equivalent.",
+            param=f"messages.{index}",
+            fix="use SystemMessage, HumanMessage, AIMessage or ToolMessage",
+        )
+    if message.name and not isinstance(message, ToolMessage):
+        out["name"] = message.name
+    return out
+
+
+def _assistant_to_wire(message: AIMessage, index: int) -> dict[str, Any]:
+    reasoning = message.additional_kwargs.get("reasoning_content")
+    text_parts: list[str] = []
+    if isinstance(message.content, str):
+        text_parts.append(message.content)
+    else:
+        for block in message.content:
+            if isinstance(block, str):
+                text_parts.append(block)
+            elif isinstance(block, Mapping):
+                kind = block.get("type")
+                if kind == "text":
+                    text_parts.append(str(block.get("text", "")))
+                elif kind == "reasoning" and not reasoning:
+                    reasoning = block.get("reasoning")
+                # tool_call blocks are sent from message.tool_calls; other blocks carry nothing to send
+    out: dict[str, Any] = {"role": "assistant", "content": "".join(text_parts)}
+    if message.tool_calls:
+        out["tool_calls"] = [
+            {
+                "id": call["id"],
+                "type": "function",
+                "function": {"name": call["name"], "arguments": json.dumps(call["args"], ensure_ascii=False)},
+            }
+            for call in message.tool_calls
+        ]
+        if not out["content"]:
+            del out["content"]
+    if reasoning:
+        out["reasoning_content"] = reasoning
+    return out
+
+
+def _content(content: str | list[str | dict[Any, Any]], index: int) -> str | list[dict[str, Any]]:
+    if isinstance(content, str):
+        return content
+    parts: list[dict[str, Any]] = []
+    for block in content:
+        if isinstance(block, str):
+            parts.append({"type": "text", "text": block})
+            continue
+        kind = block.get("type")
+        if kind == "text":
+            parts.append({"type": "text", "text": block.get("text", "")})
+        elif kind == "image_url":
+            parts.append({"type": "image_url", "image_url": block["image_url"]})
+        elif kind == "image":
+            parts.append({"type": "image_url", "image_url": {"url": _image_url(block, index)}})
+        elif kind in ("reasoning", "tool_call"):
+            continue
+        else:
+            raise RequestValidationError(
+                f"messages.{index}: content blocks of type {kind!r} are not supported by Cerebras.",
+                param=f"messages.{index}.content",
+                fix="send text, or images as base64 on a vision model",
+            )
+    if all(p["type"] == "text" for p in parts):
+        return "".join(p["text"] for p in parts)  # plain text is the form every model takes
+    return parts
+
+
+def _image_url(block: Mapping[str, Any], index: int) -> str:
+    data = block.get("base64") or (block.get("data") if block.get("source_type") == "base64" else None)
+    if data:
+        return f"data:{block.get('mime_type') or 'image/png'};base64,{data}"
+    url = block.get("url")
+    if isinstance(url, str):
+        return url  # the core refuses non-data URLs with a clear fix
+    raise RequestValidationError(
+        f"messages.{index}: image block without base64 data or url.",
+        param=f"messages.{index}.content",
+        fix="pass base64 image data",
+    )
+
+
+def _tool_content(content: str | list[str | dict[Any, Any]]) -> str:
+    # Tool results go as plain text: list content was refused by gpt-oss ("Array input not supported",
+    # langchain.md §1.9 item 17).
+    if isinstance(content, str):
+        return content
+    texts = []
+    for block in content:
+        if isinstance(block, str):
+            texts.append(block)
+        elif block.get("type") == "text":
+            texts.append(str(block.get("text", "")))
+        else:
+            texts.append(json.dumps(block, ensure_ascii=False))
+    return "".join(texts)
+
+
+def parse_tool_args(raw: str | None) -> dict[str, Any]:
+    """Tool-call arguments as a dict; gpt-oss has returned ``{"": {}}`` for no-argument tools (§1.9 item 16)."""
+    if not raw:
+        return {}
+    args = json.loads(raw)
+    if not isinstance(args, dict):
+        raise ValueError(f"tool arguments are not a JSON object: {raw[:100]!r}")
+    if list(args) == [""] and args[""] in ({}, None):
+        return {}
+    return args
+
+
+def usage_metadata(usage: Usage | None) -> UsageMetadata | None:
+    if usage is None:
+        return None
+    meta = UsageMetadata(
+        input_tokens=usage.prompt_tokens, output_tokens=usage.completion_tokens, total_tokens=usage.total_tokens
+    )
+    if usage.prompt_tokens_details is not None:
+        meta["input_token_details"] = InputTokenDetails(cache_read=usage.cached_tokens)
+    if usage.completion_tokens_details is not None:
+        meta["output_token_details"] = OutputTokenDetails(reasoning=usage.reasoning_tokens)
+    return meta
+
+
+def response_metadata(result: ChatCompletion | ChatCompletionChunk, finish_reason: str | None) -> dict[str, Any]:
+    """Everything the response says besides the message: ids, timing, tier, limits, prediction counts."""
+    meta: dict[str, Any] = {"model_provider": PROVIDER, "model_name": result.model, "id": result.id}
+    if finish_reason is not None:
+        meta["finish_reason"] = finish_reason
+    if result.system_fingerprint:
+        meta["system_fingerprint"] = result.system_fingerprint
+    if result.time_info is not None:
+        meta["time_info"] = result.time_info.to_dict()
+    tier = result.service_tier_used or result.service_tier
+    if tier:
+        meta["service_tier"] = tier
+    if result.rate_limits is not None:
+        limits = result.rate_limits
+        meta["rate_limits"] = {k: v for k, v in vars(limits).items() if v is not None and v != {}}
+    if result.request_id:
+        meta["request_id"] = result.request_id
+    usage = result.usage
+    if usage is not None and usage.completion_tokens_details is not None:
+        details = usage.completion_tokens_details
+        if details.accepted_prediction_tokens is not None:
+            meta["accepted_prediction_tokens"] = details.accepted_prediction_tokens
+        if details.rejected_prediction_tokens is not None:
+            meta["rejected_prediction_tokens"] = details.rejected_prediction_tokens
+    if result.provider:
+        meta["provider"] = result.provider
+    if usage is not None and usage.cost is not None:
+        meta["cost"] = usage.cost
+    return meta
+
+
+def completion_to_message(result: ChatCompletion) -> AIMessage:
+    choice = result.choices[0]
+    message = choice.message
+    additional: dict[str, Any] = {}
+    if message.reasoning:
+        additional["reasoning_content"] = message.reasoning
+    tool_calls: list[ToolCall] = []
+    invalid = []
+    for call in message.tool_calls or []:
+        fn = call.function
+        name = fn.name if fn is not None else None
+        raw = fn.arguments if fn is not None else None
+        try:
+            tool_calls.append(ToolCall(name=name or "", args=parse_tool_args(raw), id=call.id, type="tool_call"))
+        except ValueError as exc:
+            invalid.append(invalid_tool_call(name=name, args=raw, id=call.id, error=str(exc)))
+    return AIMessage(
+        content=message.content or "",
+        additional_kwargs=additional,
+        tool_calls=tool_calls,
+        invalid_tool_calls=invalid,
+        usage_metadata=usage_metadata(result.usage),
+        response_metadata=response_metadata(result, choice.finish_reason),
+        id=result.id or None,
+    )
+
+
+def chunk_to_message(chunk: ChatCompletionChunk) -> AIMessageChunk:
+    """One streamed chunk → one ``AIMessageChunk`` (kept lean: it runs once per token)."""
+    usage = chunk.usage
+    if not chunk.choices:
+        # OpenRouter may send usage on a final chunk with no choices.
+        return AIMessageChunk(
+            content="",
+            usage_metadata=usage_metadata(usage),
+            response_metadata=response_metadata(chunk, None),
+            id=chunk.id or None,
+        )
+    choice = chunk.choices[0]
+    delta = choice.delta
+    additional = {"reasoning_content": delta.reasoning} if delta.reasoning else {}
+    calls: list[ToolCallChunk] = []
+    if delta.tool_calls:
+        for position, call in enumerate(delta.tool_calls):
+            fn = call.function
+            calls.append(
+                tool_call_chunk(
+                    name=fn.name if fn is not None else None,
+                    args=fn.arguments if fn is not None else None,
+                    id=call.id,
+                    index=call.index if call.index is not None else position,
+                )
+            )
+    if choice.finish_reason is None and usage is None:
+        return AIMessageChunk(
+            content=delta.content or "",
+            additional_kwargs=additional,
+            tool_call_chunks=calls,
+            response_metadata={"model_provider": PROVIDER},
+            id=chunk.id or None,
+        )
+    return AIMessageChunk(
+        content=delta.content or "",
+        additional_kwargs=additional,
+        tool_call_chunks=calls,
+        usage_metadata=usage_metadata(usage),
+        response_metadata=response_metadata(chunk, choice.finish_reason),
+        id=chunk.id or None,
+        chunk_position="last" if choice.finish_reason is not None else None,
+    )

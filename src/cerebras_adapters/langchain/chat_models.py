@@ -1,0 +1,496 @@
+"""``ChatCerebras``: a LangChain chat model on the cerebras_adapters core.
+
+This module owns the LangChain surface only: fields, per-call option merging, the sync/async/streaming
+entry points, ``bind_tools`` and ``with_structured_output``. Everything else is the core's: validation
+(``RequestValidationError`` before any request), routes, retries, SSE parsing, reasoning replay and strict
+schemas. Core errors surface unchanged, so ``.with_retry()`` and ``.with_fallbacks()`` see the typed
+exceptions.
+
+Reasoning is in one place on every path (invoke, ainvoke, stream, astream):
+``additional_kwargs["reasoning_content"]``, which langchain-core lifts into a standard ``reasoning`` content
+block because ``response_metadata["model_provider"]`` is ``"cerebras"`` (langchain.md §1.4).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import weakref
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from operator import itemgetter
+from typing import Any, Literal
+
+import httpx
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel, LangSmithParams, LanguageModelInput
+from langchain_core.language_models.model_profile import ModelProfile
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.output_parsers import JsonOutputKeyToolsParser, JsonOutputParser, PydanticOutputParser
+from langchain_core.output_parsers.base import OutputParserLike
+from langchain_core.output_parsers.openai_tools import PydanticToolsParser
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
+from langchain_core.tools import BaseTool
+from langchain_core.utils.function_calling import convert_to_json_schema, convert_to_openai_tool
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+from typing_extensions import Self
+
+from .._client import AsyncCerebrasClient, CerebrasClient
+from ..catalog import default_catalog
+from ..errors import RequestValidationError
+from ..options import OPTION_NAMES, ReasoningEffort, ReasoningFormat, ServiceTier
+from ..routes import OpenRouterRoute, Route, resolve_route
+from ..schema import check_strict_schema, make_strict
+from ..types import ChatCompletion
+from ._convert import (
+    chunk_to_message,
+    completion_to_message,
+    messages_to_wire,
+)
+
+__all__ = ["ChatCerebras"]
+
+# LangChain keyword arguments that are not Cerebras options.
+_LANGCHAIN_KWARGS = frozenset({"stream", "stream_usage"})
+
+
+class ChatCerebras(BaseChatModel):
+    """Cerebras chat model for LangChain, with every Cerebras option.
+
+    ``ChatCerebras(model="gpt-oss-120b", reasoning_effort="low")``; every option can also be passed per call
+    (``llm.invoke(msgs, reasoning_effort="high")``) or bound (``llm.bind(reasoning_format="parsed")``).
+    ``route="openrouter"`` sends the same calls through OpenRouter pinned to Cerebras (key from
+    ``OPENROUTER_API_KEY``).
+    """
+
+    model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True)
+
+    model_name: str = Field(default="gpt-oss-120b", alias="model")
+    """Cerebras model id (e.g. ``gpt-oss-120b``, ``zai-glm-4.7``); OpenRouter ids are mapped on that route."""
+    api_key: SecretStr | None = None
+    """API key; defaults to ``CEREBRAS_API_KEY`` (``OPENROUTER_API_KEY`` on the OpenRouter route)."""
+    base_url: str | None = None
+    """Base URL including the version path; defaults to the route's (``https://api.cerebras.ai/v1``)."""
+    route: Literal["cerebras", "openrouter"] | Route = "cerebras"
+    """``"cerebras"`` (direct), ``"openrouter"`` (pinned to Cerebras), or an ``OpenRouterRoute(...)``."""
+    timeout: float | None = None
+    """Read timeout in seconds (default 60; connect 5)."""
+    max_retries: int = 2
+    default_headers: dict[str, str] | None = None
+    unsupported_params: Literal["raise", "drop"] = "raise"
+    """What to do with parameters the Cerebras API does not know: raise (default) or drop with a warning."""
+    streaming: bool = False
+    """Stream internally even for ``invoke`` (callbacks then see tokens as they arrive)."""
+    stream_usage: bool = True
+    """Kept for compatibility with other chat models: Cerebras always sends usage on the final chunk."""
+    http_client: httpx.Client | None = Field(default=None, exclude=True)
+    """An httpx.Client to send through (proxies, custom transports); one is made when not given."""
+    http_async_client: httpx.AsyncClient | None = Field(default=None, exclude=True)
+
+    # -- Cerebras options (cerebras_adapters.options.ChatCompletionOptions) --------------------------------
+    max_completion_tokens: int | None = Field(default=None, alias="max_tokens")
+    """Most tokens to generate, reasoning included (``max_tokens`` is accepted as an alias)."""
+    min_completion_tokens: int | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    seed: int | None = None
+    stop: list[str] | str | None = Field(default=None, alias="stop_sequences")
+    frequency_penalty: float | None = None
+    presence_penalty: float | None = None
+    logit_bias: dict[str | int, float] | None = None
+    logprobs: bool | None = None
+    top_logprobs: int | None = None
+    reasoning_effort: ReasoningEffort | None = None
+    reasoning_format: ReasoningFormat | None = None
+    clear_thinking: bool | None = None
+    disable_reasoning: bool | None = None
+    """Deprecated by Cerebras: sent as ``reasoning_effort="none"`` with a DeprecationWarning."""
+    parallel_tool_calls: bool | None = None
+    prediction: dict[str, Any] | None = None
+    service_tier: ServiceTier | None = None
+    queue_threshold: int | None = None
+    """Milliseconds (50-20000), sent as the ``queue_threshold`` header; only with service_tier flex/auto."""
+    prompt_cache_key: str | None = None
+    user: str | None = None
+    model_parameters: dict[str, Any] | None = None
+    api_version: int | None = None
+    """Sent as the ``X-Cerebras-Version-Patch`` header."""
+    extra_body: dict[str, Any] | None = None
+    extra_headers: dict[str, str] | None = None
+    model_kwargs: dict[str, Any] = Field(default_factory=dict)
+    """More options passed to ``create`` as they are (validated by the core like any other)."""
+
+    _client: CerebrasClient | None = PrivateAttr(default=None)
+    _async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncCerebrasClient] = PrivateAttr(
+        default_factory=weakref.WeakKeyDictionary
+    )
+
+    @model_validator(mode="after")
+    def _key_from_environment(self) -> Self:
+        if self.api_key is None:
+            env = resolve_route(self.route).api_key_env
+            if os.environ.get(env):
+                self.api_key = SecretStr(os.environ[env])
+        return self
+
+    # -- identity -------------------------------------------------------------------------------------------
+    @property
+    def _llm_type(self) -> str:
+        return "cerebras-chat"
+
+    @classmethod
+    def is_lc_serializable(cls) -> bool:
+        return True
+
+    @classmethod
+    def get_lc_namespace(cls) -> list[str]:
+        return ["cerebras_adapters", "langchain", "chat_models"]
+
+    @property
+    def lc_secrets(self) -> dict[str, str]:
+        return {"api_key": resolve_route(self.route).api_key_env}
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {"model_name": self.model_name, "route": self._route_name, **self._default_options()}
+
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
+        params = LangSmithParams(
+            ls_provider="cerebras", ls_model_name=kwargs.get("model", self.model_name), ls_model_type="chat"
+        )
+        temperature = kwargs.get("temperature", self.temperature)
+        if temperature is not None:
+            params["ls_temperature"] = temperature
+        max_tokens = kwargs.get("max_completion_tokens", kwargs.get("max_tokens", self.max_completion_tokens))
+        if max_tokens is not None:
+            params["ls_max_tokens"] = max_tokens
+        stop_value = stop or kwargs.get("stop") or self.stop
+        if stop_value:
+            params["ls_stop"] = [stop_value] if isinstance(stop_value, str) else list(stop_value)
+        return params
+
+    def _resolve_model_profile(self) -> ModelProfile | None:
+        info = default_catalog().get(self.model_name)
+        if info is None:
+            return None
+        profile = ModelProfile(
+            status=info.status,
+            text_inputs=True,
+            image_inputs=info.vision,
+            image_url_inputs=False,
+            pdf_inputs=False,
+            audio_inputs=False,
+            video_inputs=False,
+            text_outputs=True,
+            reasoning_output=info.reasoning != "none",
+            tool_calling=info.tools,
+            tool_choice=info.tools,
+            tool_call_streaming=info.tools,
+        )
+        if info.context_window:
+            profile["max_input_tokens"] = info.context_window
+        if info.max_output_tokens:
+            profile["max_output_tokens"] = info.max_output_tokens
+        if info.reasoning_efforts:
+            profile["reasoning_effort_levels"] = list(info.reasoning_efforts)
+        if info.default_reasoning_effort:
+            profile["reasoning_effort_default"] = info.default_reasoning_effort
+        return profile
+
+    # -- clients --------------------------------------------------------------------------------------------
+    @property
+    def _route_name(self) -> str:
+        return self.route if isinstance(self.route, str) else self.route.name
+
+    def _client_kwargs(self) -> dict[str, Any]:
+        return {
+            "api_key": self.api_key.get_secret_value() if self.api_key is not None else None,
+            "base_url": self.base_url,
+            "route": self.route,
+            "timeout": self.timeout,
+            "max_retries": self.max_retries,
+            "default_headers": self.default_headers,
+            "unsupported_params": self.unsupported_params,
+        }
+
+    @property
+    def client(self) -> CerebrasClient:
+        """The core client behind this model (built on first use)."""
+        if self._client is None:
+            self._client = CerebrasClient(**self._client_kwargs(), http_client=self.http_client)
+        return self._client
+
+    @property
+    def async_client(self) -> AsyncCerebrasClient:
+        """The async core client for the running event loop (one per loop: connections belong to a loop)."""
+        loop = asyncio.get_running_loop()
+        client = self._async_clients.get(loop)
+        if client is None:
+            client = AsyncCerebrasClient(**self._client_kwargs(), http_client=self.http_async_client)
+            self._async_clients[loop] = client
+        return client
+
+    # -- options --------------------------------------------------------------------------------------------
+    def _default_options(self) -> dict[str, Any]:
+        values = self.__dict__
+        options = {name: values[name] for name in _OPTION_FIELDS if values[name] is not None}
+        if self.model_kwargs:
+            options.update(self.model_kwargs)
+        return options
+
+    def _call(
+        self, messages: Sequence[BaseMessage], stop: list[str] | None, kwargs: Mapping[str, Any]
+    ) -> tuple[str, list[dict[str, Any]], dict[str, Any]]:
+        options = self._default_options()
+        model = self.model_name
+        for name, value in kwargs.items():
+            if name in _LANGCHAIN_KWARGS:
+                continue
+            if name == "model":
+                model = value or model
+            elif name == "max_tokens":
+                options["max_completion_tokens"] = value
+            else:
+                options[name] = value
+        if stop is not None:
+            options["stop"] = stop
+        if not options.get("stop"):
+            options.pop("stop", None)  # LangChain passes stop=[] for "no stop sequences"
+        return model, messages_to_wire(model, messages, self._route_name), options
+
+    # -- calls ----------------------------------------------------------------------------------------------
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        model, wire, options = self._call(messages, stop, kwargs)
+        return _chat_result(self.client.chat.completions.create(model=model, messages=wire, **options))
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        model, wire, options = self._call(messages, stop, kwargs)
+        return _chat_result(await self.async_client.chat.completions.create(model=model, messages=wire, **options))
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        model, wire, options = self._call(messages, stop, kwargs)
+        if _is_json_mode(options):
+            # JSON mode cannot stream on Cerebras (cerebras-api.md §1.5): one call, yielded as one chunk.
+            result = self.client.chat.completions.create(model=model, messages=wire, **options)
+            yield _whole_as_chunk(result, run_manager)
+            return
+        stream = self.client.chat.completions.create(model=model, messages=wire, stream=True, **options)
+        on_token = run_manager.on_llm_new_token if run_manager is not None else None
+        for chunk in stream:
+            generation = ChatGenerationChunk(message=chunk_to_message(chunk))
+            if on_token is not None:
+                on_token(generation.text, chunk=generation)
+            yield generation
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        model, wire, options = self._call(messages, stop, kwargs)
+        client = self.async_client
+        if _is_json_mode(options):
+            result = await client.chat.completions.create(model=model, messages=wire, **options)
+            generation = _whole_as_chunk(result, None)
+            if run_manager is not None:
+                await run_manager.on_llm_new_token(generation.text, chunk=generation)
+            yield generation
+            return
+        stream = await client.chat.completions.create(model=model, messages=wire, stream=True, **options)
+        async for chunk in stream:
+            generation = ChatGenerationChunk(message=chunk_to_message(chunk))
+            if run_manager is not None:
+                await run_manager.on_llm_new_token(generation.text, chunk=generation)
+            yield generation
+
+    # -- tools and structured output -------------------------------------------------------------------------
+    def bind_tools(
+        self,
+        tools: Sequence[Mapping[str, Any] | type | Callable[..., Any] | BaseTool],
+        *,
+        tool_choice: str | bool | Mapping[str, Any] | None = None,
+        strict: bool | None = None,
+        parallel_tool_calls: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """Bind tools (any LangChain tool form). ``tool_choice``: ``"auto"``, ``"none"``, ``"required"`` (also
+        ``"any"`` or ``True``), or a tool name. ``strict=True`` makes every tool schema strict-compatible and
+        checks it against Cerebras's strict-mode limits."""
+        formatted = [_tool_to_wire(tool, strict) for tool in tools]
+        if tool_choice is not None and tool_choice is not False:
+            kwargs["tool_choice"] = _tool_choice(tool_choice, formatted)
+        if parallel_tool_calls is not None:
+            kwargs["parallel_tool_calls"] = parallel_tool_calls
+        return super().bind(tools=formatted, **kwargs)
+
+    def with_structured_output(
+        self,
+        schema: Mapping[str, Any] | type,
+        *,
+        method: Literal["json_schema", "function_calling", "json_mode"] = "json_schema",
+        include_raw: bool = False,
+        strict: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, dict[str, Any] | BaseModel]:
+        """Structured output. ``method="json_schema"`` (default) sends a strict ``response_format`` built from
+        the schema (made strict-compatible, limits checked); ``"function_calling"`` forces a tool call;
+        ``"json_mode"`` asks for any JSON object (put the schema in the prompt)."""
+        if kwargs:
+            raise RequestValidationError(
+                f"Unexpected arguments {sorted(kwargs)}.",
+                param=sorted(kwargs)[0],
+                model=self.model_name,
+                fix="see ChatCerebras.with_structured_output",
+            )
+        is_pydantic = isinstance(schema, type) and issubclass(schema, BaseModel)
+        parser: OutputParserLike[Any]
+        if method == "function_calling":
+            tool = _tool_to_wire(schema, strict)
+            name = tool["function"]["name"]
+            llm = self.bind_tools(
+                [tool],
+                tool_choice="required",
+                parallel_tool_calls=False,
+                ls_structured_output_format={"kwargs": {"method": method}, "schema": tool},
+            )
+            parser = (
+                PydanticToolsParser(tools=[schema], first_tool_only=True)
+                if is_pydantic
+                else JsonOutputKeyToolsParser(key_name=name, first_tool_only=True)
+            )
+        elif method == "json_schema":
+            json_schema = _json_schema(schema)
+            name = str(json_schema.pop("title", None) or "output")
+            description = json_schema.pop("description", None)
+            if strict is not False:
+                json_schema = make_strict(json_schema)
+                check_strict_schema(json_schema, where="response_format.json_schema.schema", model=self.model_name)
+            spec: dict[str, Any] = {"name": _safe_name(name), "schema": json_schema, "strict": strict is not False}
+            if description:
+                spec["description"] = description
+            llm = self.bind(
+                response_format={"type": "json_schema", "json_schema": spec},
+                ls_structured_output_format={"kwargs": {"method": method}, "schema": json_schema},
+            )
+            parser = PydanticOutputParser(pydantic_object=schema) if is_pydantic else JsonOutputParser()
+        elif method == "json_mode":
+            llm = self.bind(
+                response_format={"type": "json_object"},
+                ls_structured_output_format={"kwargs": {"method": method}, "schema": schema},
+            )
+            parser = PydanticOutputParser(pydantic_object=schema) if is_pydantic else JsonOutputParser()
+        else:
+            raise RequestValidationError(
+                f"Unknown method {method!r}.",
+                param="method",
+                model=self.model_name,
+                fix="use json_schema, function_calling or json_mode",
+            )
+        if not include_raw:
+            return llm | parser
+        with_parsed = RunnablePassthrough.assign(parsed=itemgetter("raw") | parser, parsing_error=lambda _: None)
+        without = RunnablePassthrough.assign(parsed=lambda _: None)
+        return RunnableMap(raw=llm) | with_parsed.with_fallbacks([without], exception_key="parsing_error")
+
+
+_OPTION_FIELDS = tuple(
+    name for name in ChatCerebras.model_fields if name in OPTION_NAMES and name not in ("max_tokens", "timeout")
+)
+
+
+def _chat_result(result: ChatCompletion) -> ChatResult:
+    generations = []
+    for index, choice in enumerate(result.choices):
+        message = (
+            completion_to_message(result)
+            if index == 0
+            else completion_to_message(result.model_copy(update={"choices": [choice]}))
+        )
+        generations.append(ChatGeneration(message=message, generation_info={"finish_reason": choice.finish_reason}))
+    usage = result.usage.to_dict() if result.usage is not None else {}
+    return ChatResult(
+        generations=generations,
+        llm_output={"model_name": result.model, "token_usage": usage, "system_fingerprint": result.system_fingerprint},
+    )
+
+
+def _whole_as_chunk(result: ChatCompletion, run_manager: CallbackManagerForLLMRun | None) -> ChatGenerationChunk:
+    message = completion_to_message(result)
+    chunk = AIMessageChunk(
+        content=message.content,
+        additional_kwargs=message.additional_kwargs,
+        usage_metadata=message.usage_metadata,
+        response_metadata=message.response_metadata,
+        id=message.id,
+        chunk_position="last",
+    )
+    generation = ChatGenerationChunk(message=chunk)
+    if run_manager is not None:
+        run_manager.on_llm_new_token(generation.text, chunk=generation)
+    return generation
+
+
+def _is_json_mode(options: Mapping[str, Any]) -> bool:
+    fmt = options.get("response_format")
+    return isinstance(fmt, Mapping) and fmt.get("type") == "json_object"
+
+
+def _json_schema(schema: Mapping[str, Any] | type) -> dict[str, Any]:
+    if isinstance(schema, type) and issubclass(schema, BaseModel):
+        return schema.model_json_schema()
+    return dict(convert_to_json_schema(schema))  # type: ignore[arg-type]  # TypedDicts are accepted
+
+
+def _safe_name(name: str) -> str:
+    cleaned = "".join(c if c.isalnum() or c in "_-" else "_" for c in name)
+    return cleaned[:64] or "output"
+
+
+def _tool_to_wire(
+    tool: Mapping[str, Any] | type | Callable[..., Any] | BaseTool, strict: bool | None
+) -> dict[str, Any]:
+    formatted = convert_to_openai_tool(tool, strict=strict)
+    if strict:
+        fn = formatted["function"]
+        fn["parameters"] = make_strict(fn.get("parameters") or {"type": "object", "properties": {}})
+        fn["strict"] = True
+    return formatted
+
+
+def _tool_choice(choice: str | bool | Mapping[str, Any], tools: Sequence[Mapping[str, Any]]) -> Any:
+    if choice is True or choice == "any":
+        return "required"
+    if isinstance(choice, str) and choice not in ("auto", "none", "required"):
+        names = [t["function"]["name"] for t in tools]
+        if choice not in names:
+            raise RequestValidationError(
+                f"tool_choice {choice!r} names no bound tool ({names}).",
+                param="tool_choice",
+                fix="pass the name of one of the bound tools",
+            )
+        return {"type": "function", "function": {"name": choice}}
+    return choice
+
+
+# OpenRouterRoute is part of this module's public vocabulary (``ChatCerebras(route=OpenRouterRoute(...))``).
+_ = OpenRouterRoute

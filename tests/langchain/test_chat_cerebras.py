@@ -1,0 +1,325 @@
+"""ChatCerebras behaviours, against a stand-in server (httpx.MockTransport) speaking the Cerebras wire."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
+from pydantic import BaseModel
+
+from cerebras_adapters import RateLimitError, RequestValidationError
+from cerebras_adapters.langchain import ChatCerebras
+from tests.wire import RATE_HEADERS, completion, sse, stream_chunks, tool_call, usage
+
+
+class Server:
+    """Answers every request with the next canned reply (JSON or SSE) and records what was sent."""
+
+    def __init__(self, reply: Any = None, stream: list[dict[str, Any]] | None = None, status: int = 200):
+        self.reply = reply if reply is not None else completion("4", reasoning="two and two")
+        self.stream = stream
+        self.status = status
+        self.bodies: list[dict[str, Any]] = []
+        self.headers: list[httpx.Headers] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        self.bodies.append(body)
+        self.headers.append(request.headers)
+        if self.status != 200:
+            return httpx.Response(self.status, json=self.reply)
+        if body.get("stream"):
+            events = self.stream or stream_chunks(reasoning=["two ", "and two"], content=["4"])
+            return httpx.Response(200, headers={"content-type": "text/event-stream", **RATE_HEADERS},
+                                  content=sse(events))
+        return httpx.Response(200, json=self.reply, headers=RATE_HEADERS)
+
+
+def model(server: Server, **kwargs: Any) -> ChatCerebras:
+    kwargs.setdefault("api_key", "test-key")
+    kwargs.setdefault("max_retries", 0)
+    transport = httpx.MockTransport(server)
+    return ChatCerebras(http_client=httpx.Client(transport=transport),
+                        http_async_client=httpx.AsyncClient(transport=transport), **kwargs)
+
+
+async def all_four(llm: ChatCerebras, messages: Any) -> dict[str, AIMessage]:
+    out: dict[str, Any] = {"invoke": llm.invoke(messages), "ainvoke": await llm.ainvoke(messages)}
+    chunks = list(llm.stream(messages))
+    total = chunks[0]
+    for c in chunks[1:]:
+        total += c
+    out["stream"] = total
+    achunks = [c async for c in llm.astream(messages)]
+    atotal = achunks[0]
+    for c in achunks[1:]:
+        atotal += c
+    out["astream"] = atotal
+    return out
+
+
+async def test_reasoning_is_in_the_same_place_on_all_four_paths():
+    results = await all_four(model(Server()), "What is 2+2?")
+    for path, message in results.items():
+        assert message.additional_kwargs["reasoning_content"] == "two and two", path
+        assert message.content == "4", path
+        blocks = message.content_blocks
+        assert blocks[0] == {"type": "reasoning", "reasoning": "two and two"}, path
+        assert blocks[1]["type"] == "text" and blocks[1]["text"] == "4", path
+
+
+async def test_output_version_v1_puts_reasoning_blocks_in_content():
+    results = await all_four(model(Server(), output_version="v1"), "What is 2+2?")
+    for path, message in results.items():
+        assert isinstance(message.content, list), path
+        assert message.content[0]["type"] == "reasoning", path
+
+
+def test_streamed_reasoning_arrives_as_it_is_generated():
+    chunks = list(model(Server()).stream("What is 2+2?"))
+    reasoning = [c.additional_kwargs.get("reasoning_content") for c in chunks]
+    assert reasoning[1:3] == ["two ", "and two"]
+
+
+def test_usage_and_response_metadata_on_invoke():
+    message = model(Server()).invoke("hi")
+    assert message.usage_metadata["input_tokens"] == 20
+    assert message.usage_metadata["input_token_details"] == {"cache_read": 0}
+    assert message.usage_metadata["output_token_details"]["reasoning"] == 3
+    meta = message.response_metadata
+    assert meta["model_name"] == "gpt-oss-120b"
+    assert meta["finish_reason"] == "stop"
+    assert meta["time_info"]["total_time"] > 0
+    assert meta["rate_limits"]["remaining_tokens_minute"] == 63900
+    assert meta["request_id"] == "9a0b1c2d3e4f5061-SJC"
+    assert meta["accepted_prediction_tokens"] == 0
+    assert meta["system_fingerprint"].startswith("fp_")
+
+
+def test_usage_arrives_on_streams_by_default():
+    final_usage = usage(prompt=50, completion=12, reasoning=5, cached=32)
+    server = Server(stream=stream_chunks(content=["ok"], final_usage=final_usage))
+    chunks = list(model(server).stream("hi"))
+    total = sum(chunks[1:], chunks[0])
+    assert total.usage_metadata["input_tokens"] == 50
+    assert total.usage_metadata["input_token_details"]["cache_read"] == 32
+    assert total.usage_metadata["output_token_details"]["reasoning"] == 5
+    assert total.response_metadata["time_info"]["queue_time"] > 0
+    assert "stream_options" not in server.bodies[0]
+
+
+@pytest.mark.parametrize(
+    ("where", "name", "value", "wire_name"),
+    [
+        ("init", "reasoning_effort", "high", "reasoning_effort"),
+        ("call", "reasoning_effort", "high", "reasoning_effort"),
+        ("bind", "reasoning_effort", "high", "reasoning_effort"),
+        ("init", "reasoning_format", "parsed", "reasoning_format"),
+        ("call", "reasoning_format", "hidden", "reasoning_format"),
+        ("bind", "service_tier", "flex", "service_tier"),
+        ("init", "max_tokens", 64, "max_completion_tokens"),
+        ("call", "max_tokens", 64, "max_completion_tokens"),
+        ("init", "max_completion_tokens", 64, "max_completion_tokens"),
+        ("call", "prediction", {"type": "content", "content": "4"}, "prediction"),
+        ("bind", "prompt_cache_key", "session-1", "prompt_cache_key"),
+        ("init", "seed", 7, "seed"),
+        ("call", "parallel_tool_calls", False, "parallel_tool_calls"),
+        ("init", "logprobs", True, "logprobs"),
+    ],
+)
+def test_every_option_reaches_the_wire_through_init_call_and_bind(where, name, value, wire_name):
+    server = Server()
+    if where == "init":
+        model(server, **{name: value}).invoke("hi")
+    elif where == "call":
+        model(server).invoke("hi", **{name: value})
+    else:
+        model(server).bind(**{name: value}).invoke("hi")
+    assert server.bodies[0][wire_name] == value
+
+
+def test_queue_threshold_and_api_version_are_sent_as_headers():
+    server = Server()
+    model(server, service_tier="flex", queue_threshold=500, api_version=2).invoke("hi")
+    assert server.headers[0]["queue_threshold"] == "500"
+    assert server.headers[0]["x-cerebras-version-patch"] == "2"
+
+
+def test_bad_option_raises_before_sending_naming_the_parameter():
+    server = Server()
+    with pytest.raises(RequestValidationError) as info:
+        model(server).invoke("hi", reasoning_effort="none")  # gpt-oss always reasons
+    assert info.value.param == "reasoning_effort"
+    assert server.bodies == []
+
+
+def test_gpt_oss_reasoning_goes_back_in_the_reasoning_field():
+    server = Server()
+    first = model(server).invoke("What is 2+2?")
+    model(server).invoke([HumanMessage("What is 2+2?"), first, HumanMessage("Times three?")])
+    assistant = server.bodies[1]["messages"][1]
+    assert assistant == {"role": "assistant", "content": "4", "reasoning": "two and two"}
+
+
+def test_glm_reasoning_goes_back_as_think_tags_with_clear_thinking_kept():
+    server = Server(reply=completion("4", reasoning="two and two", model="zai-glm-4.7"))
+    llm = model(server, model="zai-glm-4.7", clear_thinking=False)
+    first = llm.invoke("What is 2+2?")
+    llm.invoke([HumanMessage("What is 2+2?"), first, HumanMessage("Times three?")])
+    sent = server.bodies[1]
+    assert sent["messages"][1] == {"role": "assistant", "content": "<think>two and two</think>4"}
+    assert sent["clear_thinking"] is False
+    assert all("reasoning_content" not in m for m in sent["messages"])
+
+
+def test_v1_reasoning_blocks_are_replayed_too():
+    server = Server()
+    first = model(server, output_version="v1").invoke("What is 2+2?")
+    model(server).invoke([HumanMessage("What is 2+2?"), first, HumanMessage("Times three?")])
+    assert server.bodies[1]["messages"][1] == {"role": "assistant", "content": "4", "reasoning": "two and two"}
+
+
+def test_tool_calls_are_parsed_and_no_argument_quirk_normalised():
+    reply = completion(None, tool_calls=[tool_call("3fa9c0b12", "get_weather", '{"city": "Paris"}'),
+                                         tool_call("3fa9c0b13", "now", '{"": {}}')], finish_reason="tool_calls")
+    message = model(Server(reply=reply)).invoke("weather?")
+    assert message.tool_calls[0]["args"] == {"city": "Paris"}
+    assert message.tool_calls[0]["id"] == "3fa9c0b12"
+    assert message.tool_calls[1]["args"] == {}
+
+
+INCREMENTAL = [
+    {"function": {"name": "get_weather", "arguments": ""}, "type": "function", "id": "3fa9c0b12", "index": 0},
+    {"function": {"arguments": '{"city": '}, "type": "function", "index": 0},
+    {"function": {"arguments": '"Paris"}'}, "type": "function", "index": 0},
+]
+
+
+@pytest.mark.parametrize("deltas", [INCREMENTAL, [tool_call("3fa9c0b12", "get_weather", '{"city": "Paris"}', 0)]],
+                         ids=["incremental", "one-piece"])
+def test_streamed_tool_call_chunks_assemble(deltas):
+    server = Server(stream=stream_chunks(content=[], tool_calls=deltas, finish_reason="tool_calls"))
+    chunks = list(model(server).stream("weather?"))
+    total = sum(chunks[1:], chunks[0])
+    assert total.tool_calls == [{"name": "get_weather", "args": {"city": "Paris"}, "id": "3fa9c0b12",
+                                 "type": "tool_call"}]
+    assert any(c.tool_call_chunks for c in chunks)
+
+
+def get_weather(city: str) -> str:
+    """Get the weather for a city."""
+    return f"Sunny in {city}"
+
+
+def test_bind_tools_with_tool_choice_and_strict():
+    server = Server()
+    model(server).bind_tools([get_weather], tool_choice="get_weather", strict=True).invoke("weather?")
+    body = server.bodies[0]
+    fn = body["tools"][0]["function"]
+    assert fn["name"] == "get_weather" and fn["strict"] is True
+    assert fn["parameters"]["additionalProperties"] is False
+    assert body["tool_choice"] == {"type": "function", "function": {"name": "get_weather"}}
+
+
+@pytest.mark.parametrize(("given", "sent"), [("any", "required"), (True, "required"), ("auto", "auto"),
+                                             ("none", "none"), ("required", "required")])
+def test_tool_choice_values(given, sent):
+    server = Server()
+    model(server).bind_tools([get_weather], tool_choice=given).invoke("weather?")
+    assert server.bodies[0]["tool_choice"] == sent
+
+
+def test_tool_message_history_with_list_content_is_sent_as_text():
+    server = Server()
+    history = [
+        HumanMessage("weather in Paris?"),
+        AIMessage("", tool_calls=[{"name": "get_weather", "args": {"city": "Paris"}, "id": "3fa9c0b12"}]),
+        ToolMessage([{"type": "text", "text": "Sunny"}], tool_call_id="3fa9c0b12"),
+    ]
+    model(server).invoke(history)
+    sent = server.bodies[0]["messages"]
+    assert sent[1]["tool_calls"][0]["function"] == {"name": "get_weather", "arguments": '{"city": "Paris"}'}
+    assert sent[2] == {"role": "tool", "tool_call_id": "3fa9c0b12", "content": "Sunny"}
+
+
+class Answer(BaseModel):
+    value: int
+    unit: str | None = None
+
+
+def test_structured_output_defaults_to_strict_json_schema():
+    server = Server(reply=completion('{"value": 4, "unit": null}'))
+    result = model(server).with_structured_output(Answer).invoke("2+2?")
+    assert result == Answer(value=4)
+    fmt = server.bodies[0]["response_format"]
+    assert fmt["type"] == "json_schema"
+    assert fmt["json_schema"]["name"] == "Answer"
+    assert fmt["json_schema"]["strict"] is True
+    schema = fmt["json_schema"]["schema"]
+    assert schema["additionalProperties"] is False and set(schema["required"]) == {"value", "unit"}
+
+
+def test_structured_output_include_raw_and_function_calling():
+    reply = completion(None, tool_calls=[tool_call("3fa9c0b12", "Answer", '{"value": 4, "unit": "apples"}')],
+                       finish_reason="tool_calls")
+    server = Server(reply=reply)
+    out = model(server).with_structured_output(Answer, method="function_calling", include_raw=True).invoke("2+2?")
+    assert out["parsed"] == Answer(value=4, unit="apples")
+    assert out["parsing_error"] is None
+    assert isinstance(out["raw"], AIMessage)
+    assert server.bodies[0]["tool_choice"] == "required"
+
+
+def test_json_mode_streams_as_one_chunk_because_cerebras_cannot_stream_it():
+    server = Server(reply=completion('{"a": 1}'))
+    chunks = list(model(server).with_structured_output(None, method="json_mode").stream("json please"))
+    assert chunks[-1] == {"a": 1}
+    assert "stream" not in server.bodies[0]
+
+
+def test_core_errors_surface_unchanged_so_fallbacks_work():
+    failing = model(Server(status=429, reply={"message": "Requests per minute limit exceeded",
+                                               "code": "request_quota_exceeded"}))
+    with pytest.raises(RateLimitError):
+        failing.invoke("hi")
+    backup = model(Server(reply=completion("from backup")))
+    assert failing.with_fallbacks([backup]).invoke("hi").content == "from backup"
+
+
+def test_openrouter_route_gives_the_same_message():
+    reply = completion("4", reasoning="two and two", model="openai/gpt-oss-120b", provider="Cerebras")
+    reply["usage"]["cost"] = 0.0001
+    server = Server(reply=reply)
+    message = model(server, route="openrouter", reasoning_effort="low").invoke("2+2?")
+    assert message.additional_kwargs["reasoning_content"] == "two and two"
+    assert message.response_metadata["provider"] == "Cerebras"
+    assert message.response_metadata["cost"] == 0.0001
+    body = server.bodies[0]
+    assert body["model"] == "openai/gpt-oss-120b"
+    assert body["reasoning"] == {"effort": "low"}
+    assert body["provider"]["only"] == ["cerebras"]
+
+
+def test_system_developer_and_names():
+    server = Server()
+    model(server).invoke([SystemMessage("be brief"), HumanMessage("hi", name="ana")])
+    assert server.bodies[0]["messages"] == [{"role": "system", "content": "be brief"},
+                                            {"role": "user", "content": "hi", "name": "ana"}]
+
+
+def test_model_override_per_call():
+    server = Server(reply=completion("ok", model="zai-glm-4.7"))
+    model(server).invoke("hi", model="zai-glm-4.7")
+    assert server.bodies[0]["model"] == "zai-glm-4.7"
+
+
+def test_ls_params_and_serialisation_keep_the_key_secret():
+    from langchain_core.load import dumpd
+
+    llm = ChatCerebras(model="gpt-oss-120b", api_key="secret-value", temperature=0.5, max_tokens=10)
+    params = llm._get_ls_params()
+    assert params["ls_provider"] == "cerebras" and params["ls_max_tokens"] == 10
+    assert "secret-value" not in json.dumps(dumpd(llm))
