@@ -1,0 +1,440 @@
+"""What an emulated model says: reasoning, text, tool calls, and the token counts that go with them.
+
+Everything here is a pure function of the request (and the scenarios), so the same request always gets the
+same reply. Behaviour per model family follows cerebras-api.md:
+
+* reasoning (§1.1 ``reasoning_effort`` / ``reasoning_format`` / ``disable_reasoning``, §6 "Reasoning control
+  per model"): gpt-oss always reasons and effort changes the length; GLM reasons unless
+  ``reasoning_effort:"none"`` (or ``disable_reasoning``); gemma only when an effort other than ``none`` is
+  asked for; Qwen 3 32B answers with raw ``<think>`` by default. ``parsed``/``text_parsed`` put it in
+  ``reasoning``, ``raw`` prepends it to ``content`` (``<think>…</think>`` for GLM/Qwen, concatenated for
+  GPT-OSS), ``hidden`` drops it (still counted); JSON formats turn raw into hidden.
+* prompt tokens: a crude tokenizer over a rendering of the conversation; earlier-turn ``<think>`` blocks are
+  dropped when zai-glm-4.7's ``clear_thinking`` is on (its default, consistent with RT-05), and the assistant
+  ``reasoning`` field is not fed back (RT-06). Images count ``IMAGE_TOKENS`` each (§2.3).
+* completion tokens include reasoning tokens (§2.3) and rejected prediction tokens (§1.1: they are billed).
+* ``max_completion_tokens`` truncates with ``finish_reason:"length"`` (RT-11, RT-12); reasoning is generated
+  first, so a small budget can leave an empty answer, as the real models do. ``stop`` cuts the text before
+  the stop sequence (§1.1: stop text is not included).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import zlib
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ._models import ModelSpec
+from ._schema import Hints, instance
+from ._tokens import filler, tokenize
+from .scenarios import Scenario
+
+__all__ = ["IMAGE_TOKENS", "Completion", "PlannedToolCall", "content_text", "plan_completion", "render_prompt"]
+
+IMAGE_TOKENS = 256
+Placement = Literal["field", "raw", "hidden", "off"]
+
+_THINK_RE = re.compile(r"<think>.*?</think>\s*", re.DOTALL)
+_GENERIC_WORDS = frozenset(
+    {
+        "get",
+        "set",
+        "fetch",
+        "find",
+        "search",
+        "list",
+        "create",
+        "update",
+        "delete",
+        "tool",
+        "function",
+        "call",
+        "make",
+        "run",
+        "current",
+        "value",
+        "data",
+        "info",
+        "query",
+        "lookup",
+        "with",
+        "from",
+        "the",
+    }
+)
+
+_SENTENCES = (
+    "This is a deterministic reply from the Cerebras emulator.",
+    "The same request always receives the same answer.",
+    "Add an entry to a scenario file to choose the exact words.",
+    "Nothing here was produced by a real model.",
+    "The emulator follows the shape of the real API closely.",
+    "Streaming sends this text one token at a time.",
+    "Token counts come from a simple whitespace tokenizer.",
+    "Usage, timing and rate-limit headers are filled in as well.",
+)
+
+
+@dataclass
+class PlannedToolCall:
+    id: str
+    name: str
+    arguments: str
+    argument_tokens: list[str]
+
+
+@dataclass
+class Completion:
+    """A planned reply: what to send, and how it is counted."""
+
+    reasoning_pieces: list[str] = field(default_factory=list)  # shown as message.reasoning / delta.reasoning
+    content_pieces: list[str] = field(default_factory=list)
+    has_content: bool = True  # False: tool-call-only message, no ``content`` key
+    tool_calls: list[PlannedToolCall] = field(default_factory=list)
+    finish_reason: str = "stop"
+    prompt_tokens: int = 0
+    image_tokens: int = 0
+    prompt_token_list: list[str] = field(default_factory=list)
+    reasoning_tokens: int = 0
+    completion_tokens: int = 0
+    accepted_prediction_tokens: int = 0
+    rejected_prediction_tokens: int = 0
+    cached_tokens: int = 0
+
+    @property
+    def reasoning(self) -> str | None:
+        return "".join(self.reasoning_pieces) if self.reasoning_pieces else None
+
+    @property
+    def content(self) -> str | None:
+        return "".join(self.content_pieces) if self.has_content else None
+
+
+def content_text(content: Any) -> str:
+    """The text of a message content (a string, or the text parts of a list)."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text")
+    return ""
+
+
+def _image_count(content: Any) -> int:
+    if not isinstance(content, list):
+        return 0
+    return sum(1 for p in content if isinstance(p, dict) and p.get("type") in ("image_url", "image"))
+
+
+def render_prompt(body: dict[str, Any], spec: ModelSpec) -> tuple[list[str], int]:
+    """The prompt as tokens (for counting and the prefix cache) and the number of image tokens."""
+    messages: list[dict[str, Any]] = body["messages"]
+    last_user = max((i for i, m in enumerate(messages) if m["role"] == "user"), default=-1)
+    clear = spec.clear_thinking and body.get("clear_thinking") is not False
+    parts: list[str] = []
+    if body.get("tools"):
+        parts.append("<|tools|>" + json.dumps(body["tools"], sort_keys=True))
+    fmt = body.get("response_format") or {}
+    if fmt.get("type") == "json_schema":
+        parts.append("<|schema|>" + json.dumps(fmt.get("json_schema", {}).get("schema"), sort_keys=True))
+    images = 0
+    for i, message in enumerate(messages):
+        role = message["role"]
+        text = content_text(message.get("content"))
+        images += _image_count(message.get("content"))
+        if role == "assistant":
+            if clear and i < last_user:
+                text = _THINK_RE.sub("", text)
+            for call in message.get("tool_calls") or ():
+                function = call.get("function", {})
+                text += f"\n<|call|>{function.get('name')} {function.get('arguments')}"
+        parts.append(f"<|{role}|>\n{text}")
+    parts.append("<|assistant|>\n")
+    return tokenize("\n".join(parts)), images * IMAGE_TOKENS
+
+
+# -------------------------------------------------------------------------------------------------- helpers
+
+
+def request_digest(body: dict[str, Any], spec: ModelSpec) -> bytes:
+    relevant = {k: body.get(k) for k in ("messages", "tools", "tool_choice", "response_format", "prediction")}
+    relevant["model"] = spec.id
+    return hashlib.sha256(json.dumps(relevant, sort_keys=True, default=str).encode()).digest()
+
+
+def _default_text(digest: bytes) -> str:
+    n = len(_SENTENCES)
+    first = digest[0] % n
+    second = (first + 1 + digest[1] % (n - 1)) % n
+    return f"{_SENTENCES[first]} {_SENTENCES[second]}"
+
+
+def _snippet(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
+
+
+def _scale_reasoning(text: str, effort: str) -> str:
+    if effort == "low":
+        match = re.match(r".+?[.!?](?=\s|$)", text, re.DOTALL)
+        return match.group(0) if match else text
+    if effort == "high":
+        return text + " Let me double-check before answering: the reply should be correct, complete and short."
+    return text
+
+
+def _word_re(word: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![A-Za-z0-9_]){re.escape(word)}(?![A-Za-z0-9_])", re.IGNORECASE)
+
+
+def _name_words(name: str) -> list[str]:
+    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", name)
+    return [w.lower() for w in re.split(r"[_\-\s]+", spaced) if len(w) >= 4 and w.lower() not in _GENERIC_WORDS]
+
+
+def _mentioned_tools(tools: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
+    found = []
+    for tool in tools:
+        name = tool["function"]["name"]
+        spaced = re.sub(r"[_\-]+", " ", name)
+        if _word_re(name).search(text) or (spaced != name and _word_re(spaced).search(text)):
+            found.append(tool)
+        elif any(re.search(rf"\b{re.escape(w)}s?\b", text, re.IGNORECASE) for w in _name_words(name)):
+            found.append(tool)
+    return found
+
+
+def _find_tool(tools: list[dict[str, Any]], wanted: str) -> dict[str, Any] | None:
+    lowered = wanted.lower()
+    for tool in tools:
+        if tool["function"]["name"].lower() == lowered:
+            return tool
+    for tool in tools:
+        if lowered in tool["function"]["name"].lower():
+            return tool
+    return None
+
+
+def _arguments(tool: dict[str, Any], overrides: dict[str, Any] | None, hints: Hints) -> dict[str, Any]:
+    params = tool["function"].get("parameters") or {}
+    props = params.get("properties") if isinstance(params, dict) else None
+    value = instance(params, hints) if props else {}
+    args: dict[str, Any] = value if isinstance(value, dict) else {}
+    for key, val in (overrides or {}).items():
+        if not props or key in props or params.get("additionalProperties") not in (False, None):
+            args[key] = val
+    return args
+
+
+# ------------------------------------------------------------------------------------------------- planning
+
+
+@dataclass
+class ReasoningChoice:
+    enabled: bool
+    effort: str
+    placement: Placement
+
+
+def reasoning_choice(body: dict[str, Any], spec: ModelSpec, exclude: bool = False) -> ReasoningChoice:
+    effort = body.get("reasoning_effort")
+    mode = spec.reasoning
+    if mode == "always":
+        enabled = True
+    elif mode in ("default_on", "raw_think"):
+        enabled = effort != "none" and body.get("disable_reasoning") is not True
+    elif mode == "default_off":
+        enabled = effort in ("low", "medium", "high")
+    else:
+        enabled = False
+    fmt = body.get("reasoning_format") or "none"
+    json_format = (body.get("response_format") or {}).get("type") in ("json_object", "json_schema")
+    placement: Placement
+    if fmt in ("parsed", "text_parsed"):
+        placement = "field"
+    elif fmt == "hidden":
+        placement = "hidden"
+    elif fmt == "raw":
+        placement = "hidden" if json_format else "raw"
+    else:
+        placement = ("hidden" if json_format else "raw") if mode == "raw_think" else "field"
+    if exclude:
+        placement = "hidden"
+    if not enabled:
+        placement = "off"
+    return ReasoningChoice(enabled, effort if effort in ("low", "medium", "high") else "medium", placement)
+
+
+def plan_completion(
+    body: dict[str, Any],
+    spec: ModelSpec,
+    scenarios: list[Scenario],
+    *,
+    exclude_reasoning: bool = False,
+    reply_tokens: int | None = None,
+) -> Completion:
+    messages: list[dict[str, Any]] = body["messages"]
+    digest = request_digest(body, spec)
+    user_text = next((content_text(m.get("content")) for m in reversed(messages) if m["role"] == "user"), "")
+    last_role = messages[-1]["role"]
+    scenario = next((s for s in scenarios if s.applies(user_text, spec.id)), None)
+    tools: list[dict[str, Any]] = body.get("tools") or []
+    choice = body.get("tool_choice")
+    fmt = body.get("response_format") or {}
+    hints = Hints.from_text(user_text)
+
+    # --- what kind of reply
+    calls: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
+    if tools and choice != "none":
+        if isinstance(choice, dict):
+            named = _find_tool(tools, choice["function"]["name"])
+            if named is not None:
+                wanted = next(
+                    (
+                        c.arguments
+                        for c in (scenario.tool_calls if scenario else ())
+                        if _find_tool([named], c.name) is not None
+                    ),
+                    None,
+                )
+                calls = [(named, wanted)]
+        elif last_role == "user" or choice == "required":
+            if scenario and scenario.tool_calls:
+                for call in scenario.tool_calls:
+                    tool = _find_tool(tools, call.name)
+                    if tool is not None:
+                        calls.append((tool, call.arguments))
+            chosen = {id(tool) for tool, _ in calls}
+            calls += [(tool, None) for tool in _mentioned_tools(tools, user_text) if id(tool) not in chosen]
+            if not calls and choice == "required":
+                calls = [(tools[0], None)]
+        if body.get("parallel_tool_calls") is False:
+            calls = calls[:1]
+
+    content: str | None
+    if calls:
+        content = None
+    elif fmt.get("type") == "json_schema":
+        schema = (fmt.get("json_schema") or {}).get("schema") or {}
+        value = scenario.structured if scenario and scenario.structured is not None else instance(schema, hints)
+        content = json.dumps(value)
+    elif fmt.get("type") == "json_object":
+        value = (
+            scenario.structured if scenario and scenario.structured is not None else {"answer": _default_text(digest)}
+        )
+        content = json.dumps(value)
+    elif last_role == "tool":
+        tool_result = content_text(messages[-1].get("content"))
+        if scenario and scenario.reply is not None:
+            content = scenario.reply.replace("{tool_result}", tool_result)
+        else:
+            content = f"The tool returned: {_snippet(tool_result, 200)}"
+    elif scenario and scenario.reply is not None:
+        content = scenario.reply
+    elif body.get("prediction") is not None:
+        content = content_text(body["prediction"].get("content"))
+    else:
+        content = _default_text(digest)
+
+    # --- reasoning
+    reasoning = reasoning_choice(body, spec, exclude_reasoning)
+    reasoning_text = ""
+    if reasoning.enabled:
+        if scenario and scenario.reasoning:
+            base = scenario.reasoning
+        elif calls:
+            names = ", ".join(tool["function"]["name"] for tool, _ in calls)
+            base = (
+                f'The user asks: "{_snippet(user_text)}". The {names} tool can answer this, so I will call '
+                "it with arguments taken from the request."
+            )
+        else:
+            base = f'The user asks: "{_snippet(user_text)}". I should answer directly and keep it short.'
+        reasoning_text = _scale_reasoning(base, reasoning.effort)
+
+    # --- stop sequences (on the text the model writes, §1.1)
+    finish_reason = "stop"
+    if content is not None and reasoning.placement == "raw":
+        think = f"<think>\n{reasoning_text}\n</think>\n\n" if spec.raw_style == "think_tags" else reasoning_text
+        content = think + content
+        raw_reasoning_tokens = len(tokenize(think))
+    else:
+        raw_reasoning_tokens = 0
+    stop = body.get("stop")
+    stops = [stop] if isinstance(stop, str) else list(stop or [])
+    if content is not None and stops:
+        cut = min((i for i in (content.find(s) for s in stops if s) if i >= 0), default=-1)
+        if cut >= 0:
+            content = content[:cut]
+
+    r_tokens = tokenize(reasoning_text) if reasoning.placement in ("field", "hidden") else []
+    c_tokens = tokenize(content) if content is not None else []
+    if reply_tokens is not None and content is not None and not fmt.get("type", "text").startswith("json"):
+        c_tokens = c_tokens[:raw_reasoning_tokens] + filler(reply_tokens)
+
+    # --- budget
+    limit = body.get("max_completion_tokens")
+    if limit is None:
+        limit = body.get("max_tokens")
+    budget = spec.max_output if limit is None or limit == -1 else int(limit)
+    minimum = body.get("min_completion_tokens", body.get("min_tokens"))
+    if minimum == -1:
+        minimum = budget
+    if content is not None and isinstance(minimum, int) and minimum > len(r_tokens) + len(c_tokens):
+        c_tokens += filler(minimum - len(r_tokens) - len(c_tokens), offset=len(c_tokens))
+
+    planned: list[PlannedToolCall] = []
+    for i, (tool, overrides) in enumerate(calls):
+        args = _arguments(tool, overrides, hints)
+        text = json.dumps(args, indent=spec.arguments_indent)
+        call_id = hashlib.sha256(digest + bytes([i % 256])).hexdigest()[:9]
+        planned.append(PlannedToolCall(call_id, tool["function"]["name"], text, tokenize(text)))
+
+    if len(r_tokens) > budget or (len(r_tokens) == budget and (c_tokens or planned)):
+        r_tokens, c_tokens, planned, finish_reason = r_tokens[:budget], [], [], "length"
+    elif len(r_tokens) + len(c_tokens) > budget:
+        c_tokens, planned, finish_reason = c_tokens[: budget - len(r_tokens)], [], "length"
+    elif planned and len(r_tokens) + sum(len(c.argument_tokens) + 1 for c in planned) > budget:
+        planned, finish_reason = [], "length"
+    elif planned:
+        finish_reason = "tool_calls"
+
+    result = Completion(finish_reason=finish_reason, tool_calls=planned)
+    result.has_content = content is not None or not planned
+    result.content_pieces = c_tokens
+    if reasoning.placement == "field":
+        result.reasoning_pieces = r_tokens
+    result.reasoning_tokens = len(r_tokens) + min(raw_reasoning_tokens, len(c_tokens))
+
+    prediction = body.get("prediction")
+    if prediction is not None:
+        predicted = [t.strip() for t in tokenize(content_text(prediction.get("content")))]
+        produced = Counter(t.strip() for t in c_tokens)
+        accepted = sum(min(n, produced[t]) for t, n in Counter(predicted).items())
+        result.accepted_prediction_tokens = accepted
+        result.rejected_prediction_tokens = len(predicted) - accepted
+
+    prompt, image_tokens = render_prompt(body, spec)
+    result.prompt_token_list = prompt
+    result.image_tokens = image_tokens
+    result.prompt_tokens = len(prompt) + image_tokens
+    result.completion_tokens = (
+        len(r_tokens)
+        + len(c_tokens)
+        + sum(len(c.argument_tokens) + 1 for c in planned)
+        + result.rejected_prediction_tokens
+    )
+    return result
+
+
+def logprob_entry(token: str, top: int) -> dict[str, Any]:
+    """A deterministic logprobs entry for one token (§2.2 shape)."""
+    value = -((zlib.crc32(token.encode()) % 2000) / 10000.0)
+    alternatives = [{"token": token, "logprob": value, "bytes": list(token.encode())}]
+    for k in range(1, top):
+        alt = f"{token.strip() or token}~{k}"
+        alternatives.append({"token": alt, "logprob": round(value - 1.5 * k, 4), "bytes": list(alt.encode())})
+    return {"token": token, "logprob": value, "bytes": list(token.encode()), "top_logprobs": alternatives[:top]}
