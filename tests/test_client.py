@@ -110,3 +110,15 @@ def test_an_owned_http_client_is_closed_and_a_given_one_is_not():
     owned = CerebrasClient(api_key="k")
     owned.close()
     assert owned._http.is_closed
+
+
+def test_every_public_name_resolves_lazily_and_the_plugin_import_stays_light():
+    code = (
+        "import sys, cerebras_adapters as ca\n"
+        "light = 'httpx' not in sys.modules and 'pydantic' not in sys.modules\n"
+        "errors_first = ca.errors.RateLimitError is ca.RateLimitError\n"
+        "missing = [n for n in ca.__all__ if getattr(ca, n, None) is None]\n"
+        "print(light, errors_first, missing)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "True True []"
