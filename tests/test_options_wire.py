@@ -82,7 +82,7 @@ BODY_OPTIONS = [
     ("reasoning_format", "parsed", {}, "gpt-oss-120b"),
     ("clear_thinking", False, {"reasoning_effort": "none"}, "zai-glm-4.7"),  # RT-04
     ("tools", [WEATHER_TOOL], {}, "gemma-4-31b"),  # RT-01
-    ("tool_choice", "required", {"tools": [WEATHER_TOOL]}, "gpt-oss-120b"),
+    ("tool_choice", "required", {"tools": [WEATHER_TOOL]}, "llama3.1-8b"),  # withmartian recordings (2025)
     ("parallel_tool_calls", False, {"tools": [WEATHER_TOOL]}, "gemma-4-31b"),  # RT-01
     ("response_format", ANSWER_FORMAT, {}, "gpt-oss-120b"),
     ("prediction", {"type": "content", "content": "It is sunny in Paris."}, {}, "gpt-oss-120b"),

@@ -478,9 +478,25 @@ def test_parallel_tool_calls_false_goes_through(api):
 
 @pytest.mark.parametrize("choice", ["required", {"type": "function", "function": {"name": "get_weather"}}],
                          ids=["required", "named"])
-def test_required_and_named_tool_choice_go_through(api, choice):
+def test_required_and_named_tool_choice_go_through(api, choice, monkeypatch):
     # cerebras-api.md §9: "required" and a named function worked on llama3.1-8b (withmartian recordings).
-    assert goes_through(api, tools=[tool()], tool_choice=choice)["tool_choice"] == choice
+    monkeypatch.setattr(request_module, "_warned_retired", set())  # the warning is given once per process
+    with pytest.warns(UserWarning, match="retired"):
+        body = goes_through(api, "llama3.1-8b", tools=[tool()], tool_choice=choice)
+    assert body["tool_choice"] == choice
+
+
+@pytest.mark.parametrize("choice", ["required", {"type": "function", "function": {"name": "get_weather"}}],
+                         ids=["required", "named"])
+def test_forced_tool_choice_on_gpt_oss_is_refused(api, choice):
+    # gpt-oss answered 400 "Expected 'auto' or 'none'" (567-labs/instructor#1766; cerebras-api.md §1.1).
+    err = refused(api, "gpt-oss-120b", tools=[tool()], tool_choice=choice)
+    assert err.param == "tool_choice"
+    assert "auto" in err.fix
+
+
+def test_auto_tool_choice_on_gpt_oss_goes_through(api):
+    assert goes_through(api, tools=[tool()], tool_choice="auto")["tool_choice"] == "auto"
 
 
 def test_a_valid_strict_tool_schema_goes_through(api):

@@ -399,6 +399,17 @@ def _check_rules(opts: dict[str, Any], stream: bool, model: str, info: ModelInfo
         )
     if tools:
         _check_tools(tools, model, info)
+    choice = opts.get("tool_choice")
+    if choice is not None and info is not None and info.tool_choice_modes is not None:
+        mode = "function" if isinstance(choice, Mapping) else choice
+        if mode not in info.tool_choice_modes:
+            raise RequestValidationError(
+                f"{model} accepts tool_choice {' or '.join(map(repr, info.tool_choice_modes))} only; "
+                f"{choice!r} is rejected (400 wrong_api_format).",
+                param="tool_choice",
+                model=model,
+                fix="use tool_choice='auto' (the model decides; with one tool it usually calls it)",
+            )
     if opts.get("tool_choice") is not None and not tools:
         raise RequestValidationError(
             "tool_choice needs tools.",

@@ -37,6 +37,7 @@ class ModelInfo:
     reasoning_efforts: tuple[str, ...] | None = None  # None: not known, so not checked
     default_reasoning_effort: str | None = None
     reasoning_formats: tuple[str, ...] | None = None  # None: every format the API lists
+    tool_choice_modes: tuple[str, ...] | None = None  # None: auto, none, required and a named function
     reasoning_replay: ReplayStyle = "none"
     clear_thinking: bool = False
     tools: bool = True
@@ -54,11 +55,17 @@ class ModelInfo:
     def from_dict(cls, data: Mapping[str, Any]) -> ModelInfo:
         known = {f for f in cls.__dataclass_fields__ if f != "extra"}
         values = {k: v for k, v in data.items() if k in known}
-        for key in ("reasoning_efforts", "reasoning_formats"):
+        for key in ("reasoning_efforts", "reasoning_formats", "tool_choice_modes"):
             if values.get(key) is not None:
                 values[key] = tuple(values[key])
         extra = {k: v for k, v in data.items() if k not in known}
         return cls(**values, extra=extra)
+
+    def forcing_tool_choice(self) -> str:
+        """The ``tool_choice`` that comes closest to "must call a tool" on this model: ``"required"``, or
+        ``"auto"`` where forcing is rejected (gpt-oss accepts only auto/none)."""
+        modes = self.tool_choice_modes
+        return "required" if modes is None or "required" in modes else "auto"
 
     def cost(self, prompt_tokens: int, completion_tokens: int) -> float | None:
         """USD for a call with these token counts, or None when the prices are unknown."""

@@ -215,8 +215,8 @@ def get_weather(city: str) -> str:
 
 
 def test_bind_tools_with_tool_choice_and_strict():
-    server = Server()
-    model(server).bind_tools([get_weather], tool_choice="get_weather", strict=True).invoke("weather?")
+    server = Server(reply=completion("ok", model="gemma-4-31b"))
+    model(server, model="gemma-4-31b").bind_tools([get_weather], tool_choice="get_weather", strict=True).invoke("x")
     body = server.bodies[0]
     fn = body["tools"][0]["function"]
     assert fn["name"] == "get_weather" and fn["strict"] is True
@@ -227,9 +227,17 @@ def test_bind_tools_with_tool_choice_and_strict():
 @pytest.mark.parametrize(("given", "sent"), [("any", "required"), (True, "required"), ("auto", "auto"),
                                              ("none", "none"), ("required", "required")])
 def test_tool_choice_values(given, sent):
-    server = Server()
-    model(server).bind_tools([get_weather], tool_choice=given).invoke("weather?")
+    server = Server(reply=completion("ok", model="gemma-4-31b"))
+    model(server, model="gemma-4-31b").bind_tools([get_weather], tool_choice=given).invoke("weather?")
     assert server.bodies[0]["tool_choice"] == sent
+
+
+def test_forcing_a_tool_on_gpt_oss_is_a_clear_error_before_sending():
+    server = Server()
+    with pytest.raises(RequestValidationError) as info:
+        model(server).bind_tools([get_weather], tool_choice="any").invoke("weather?")
+    assert info.value.param == "tool_choice" and "auto" in info.value.fix
+    assert server.bodies == []
 
 
 def test_tool_message_history_with_list_content_is_sent_as_text():
@@ -262,15 +270,18 @@ def test_structured_output_defaults_to_strict_json_schema():
     assert schema["additionalProperties"] is False and set(schema["required"]) == {"value", "unit"}
 
 
-def test_structured_output_include_raw_and_function_calling():
+@pytest.mark.parametrize(("model_id", "choice"), [("gemma-4-31b", "required"), ("gpt-oss-120b", "auto")])
+def test_structured_output_include_raw_and_function_calling(model_id, choice):
+    # gpt-oss rejects a forced tool_choice, so there the tool is offered with "auto" (catalog: tool_choice_modes).
     reply = completion(None, tool_calls=[tool_call("3fa9c0b12", "Answer", '{"value": 4, "unit": "apples"}')],
-                       finish_reason="tool_calls")
+                       finish_reason="tool_calls", model=model_id)
     server = Server(reply=reply)
-    out = model(server).with_structured_output(Answer, method="function_calling", include_raw=True).invoke("2+2?")
+    llm = model(server, model=model_id)
+    out = llm.with_structured_output(Answer, method="function_calling", include_raw=True).invoke("2+2?")
     assert out["parsed"] == Answer(value=4, unit="apples")
     assert out["parsing_error"] is None
     assert isinstance(out["raw"], AIMessage)
-    assert server.bodies[0]["tool_choice"] == "required"
+    assert server.bodies[0]["tool_choice"] == choice
 
 
 def test_json_mode_streams_as_one_chunk_because_cerebras_cannot_stream_it():

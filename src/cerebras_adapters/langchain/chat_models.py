@@ -367,9 +367,11 @@ class ChatCerebras(BaseChatModel):
         if method == "function_calling":
             tool = _tool_to_wire(schema, strict)
             name = tool["function"]["name"]
+            # Forced where the model allows it; gpt-oss rejects anything but auto/none (catalog).
+            info = default_catalog().get(self.model_name)
             llm = self.bind_tools(
                 [tool],
-                tool_choice="required",
+                tool_choice=info.forcing_tool_choice() if info is not None else "required",
                 parallel_tool_calls=False,
                 ls_structured_output_format={"kwargs": {"method": method}, "schema": tool},
             )
