@@ -4,7 +4,7 @@ ifeq ($(UV),)
 UV := $(shell python3 -m pip install --quiet --disable-pip-version-check uv >/dev/null 2>&1; command -v uv || echo python3 -m uv)
 endif
 
-.PHONY: test lint bench sync
+.PHONY: test lint bench sync record
 
 sync:
 	$(UV) sync --locked --group dev
@@ -22,3 +22,8 @@ lint: sync
 bench:
 	$(UV) sync --locked --group dev --group bench
 	$(UV) run --no-sync python -m benchmarks
+
+# Re-record every cassette: live for each route whose key is set (CEREBRAS_API_KEY / OPENROUTER_API_KEY),
+# against the contract emulator otherwise. CI only ever replays.
+record: sync
+	$(UV) run --no-sync python -m tests.record

@@ -128,3 +128,52 @@ def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     monkeypatch.setattr("cerebras_adapters._client.time.sleep", fake_sleep)
     monkeypatch.setattr("cerebras_adapters._client.asyncio.sleep", fake_async_sleep)
     return slept
+
+
+# -- cassettes (see tests/recording.py) ----------------------------------------------------------------------
+
+from tests import recording  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def recording_emulator(record_mode: str) -> Iterator[str | None]:
+    """The emulator cassettes are recorded against when no key is set (only started while recording)."""
+    if not recording.is_recording(record_mode) or all(recording.LIVE_KEYS.values()):
+        yield None
+        return
+    from cerebras_adapters.testing import EmulatorServer
+
+    with EmulatorServer() as server:
+        yield server.url
+
+
+@pytest.fixture
+def vcr_config(recording_emulator: str | None) -> dict[str, Any]:
+    return recording.make_vcr_config(recording_emulator)
+
+
+def _route_of(request: pytest.FixtureRequest) -> str:
+    callspec = getattr(request.node, "callspec", None)
+    route = callspec.params.get("target") if callspec is not None else None
+    return route if route in recording.CANONICAL else "cerebras"
+
+
+@pytest.fixture
+def vcr_cassette_dir(request: pytest.FixtureRequest, record_mode: str, default_cassette_name: str) -> str:
+    module = request.node.module.__name__.rsplit(".", 1)[-1]
+    where = recording.provenance(_route_of(request), record_mode, module, default_cassette_name)
+    return str(recording.CASSETTES / where / module)
+
+
+@pytest.fixture
+def target(request: pytest.FixtureRequest, record_mode: str, recording_emulator: str | None) -> recording.Target:
+    """Where a cassette-backed test sends requests: parametrize indirectly with "cerebras" / "openrouter"."""
+    route = getattr(request, "param", "cerebras")
+    if recording.is_recording(record_mode):
+        key = recording.LIVE_KEYS[route]
+        if key:
+            return recording.Target(route, recording.CANONICAL[route], key, "live")
+        assert recording_emulator is not None
+        base = f"{recording_emulator}/api/v1" if route == "openrouter" else f"{recording_emulator}/v1"
+        return recording.Target(route, base, "csk-test", "emulator")
+    return recording.Target(route, recording.CANONICAL[route], recording.DUMMY_KEY, "replay")

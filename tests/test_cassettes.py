@@ -1,0 +1,74 @@
+"""The cassettes themselves: scrubbed, labelled with their provenance, replayable from anywhere offline."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import vcr
+from vcr.errors import CannotOverwriteExistingCassetteException
+
+from cerebras_adapters import APIConnectionError, CerebrasClient
+from tests import recording
+
+ALL = sorted(p for p in recording.CASSETTES.rglob("*.yaml"))
+SECRETS = re.compile(r"csk-[A-Za-z0-9]{8,}|sk-or-[A-Za-z0-9-]{8,}|Bearer (?!PLACEHOLDER)[A-Za-z0-9_.-]{8,}|set-cookie",
+                     re.IGNORECASE)
+
+
+def test_there_are_cassettes_to_check():
+    assert len(ALL) >= 12
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: str(p.relative_to(recording.CASSETTES)))
+def test_cassette_holds_no_secret(path: Path):
+    found = SECRETS.findall(path.read_text())
+    assert found == []
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: str(p.relative_to(recording.CASSETTES)))
+def test_cassette_says_where_it_was_recorded(path: Path):
+    assert path.relative_to(recording.CASSETTES).parts[0] in ("live", "emulator")
+
+
+def test_the_secret_check_catches_a_key():
+    assert SECRETS.findall("authorization: Bearer csk-abcdefgh12345678") != []
+    assert SECRETS.findall("Bearer PLACEHOLDER") == []
+
+
+def test_recording_scrubs_keys_cookies_and_ray_ids():
+    config = recording.make_vcr_config(None)
+    response = {
+        "headers": {"set-cookie": ["__cf_bm=abc"], "cf-ray": ["9a-SJC"], "x-request-id": ["9a-SJC"],
+                    "inference-id": ["chatcmpl-1"]},
+        "body": {"string": b'{"echo": "csk-abcdefgh12345678"}'},
+    }
+    scrubbed = config["before_record_response"](response)
+    assert set(scrubbed["headers"]) == {"inference-id"}
+    assert b"csk-" not in scrubbed["body"]["string"]
+
+
+def test_a_missing_cassette_fails_loudly_instead_of_calling_out(tmp_path: Path):
+    config = recording.make_vcr_config(None)
+    assert "record_mode" not in config  # pitfall (a): the config must not override --record-mode
+    with vcr.VCR().use_cassette(str(tmp_path / "missing.yaml"), record_mode="none", **config):
+        client = CerebrasClient(api_key="test-key", max_retries=0)
+        with pytest.raises((CannotOverwriteExistingCassetteException, APIConnectionError)) as info:
+            client.chat.completions.create(model="gpt-oss-120b", messages=[{"role": "user", "content": "hi"}])
+    cause = info.value if isinstance(info.value, CannotOverwriteExistingCassetteException) else info.value.__cause__
+    assert isinstance(cause, CannotOverwriteExistingCassetteException)
+
+
+def test_replay_works_from_another_directory_with_every_socket_blocked(tmp_path: Path):
+    repo = recording.REPO
+    out = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(repo),
+         "-c", str(repo / "pyproject.toml"), "--disable-socket", "--allow-unix-socket", "--allow-hosts=",
+         str(repo / "tests" / "test_recorded_flows.py")],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    assert "12 passed" in out.stdout
