@@ -4,16 +4,24 @@ ifeq ($(UV),)
 UV := $(shell python3 -m pip install --quiet --disable-pip-version-check uv >/dev/null 2>&1; command -v uv || echo python3 -m uv)
 endif
 
-.PHONY: test lint bench sync record
+.PHONY: demo test lint bench sync record docs
 
 sync:
-	$(UV) sync --locked --group dev
+	$(UV) sync --locked --inexact --group dev
+
+# The demo: live with CEREBRAS_API_KEY (or OPENROUTER_API_KEY), otherwise on the built-in contract emulator.
+demo: sync
+	$(UV) run --no-sync cerebras-adapters demo
 
 # The test command: unit + contract tests (network blocked except loopback), then ruff and mypy --strict.
 test: sync
 	$(UV) run --no-sync pytest
 	$(UV) run --no-sync ruff check src tests benchmarks
 	$(UV) run --no-sync mypy src
+	NO_MKDOCS_2_WARNING=1 $(UV) run --no-sync mkdocs build --strict --quiet
+
+docs: sync
+	NO_MKDOCS_2_WARNING=1 $(UV) run --no-sync mkdocs build --strict
 
 lint: sync
 	$(UV) run --no-sync ruff check src tests benchmarks

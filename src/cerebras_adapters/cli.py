@@ -118,18 +118,26 @@ def _run_emulator(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------------------------------- demo
-# HOOK(demo): the lead fills this in. `cerebras-adapters demo` is registered so the command line is stable;
-# replace _run_demo (and add arguments in _add_demo_parser) with the real demo.
 
 
 def _add_demo_parser(sub: Any) -> None:
-    p = sub.add_parser("demo", help="run the demo (not available yet)")
+    p = sub.add_parser(
+        "demo",
+        help="run the demo: live with CEREBRAS_API_KEY / OPENROUTER_API_KEY, else on the built-in emulator",
+    )
+    p.add_argument(
+        "--route",
+        choices=["cerebras", "openrouter"],
+        default=None,
+        help="which route to show (default: cerebras, or openrouter when only OPENROUTER_API_KEY is set)",
+    )
     p.set_defaults(handler=_run_demo)
 
 
 def _run_demo(args: argparse.Namespace) -> int:
-    print("cerebras-adapters demo: not implemented yet", file=sys.stderr)
-    return 2
+    from .demo import run
+
+    return run(route=args.route)
 
 
 if __name__ == "__main__":

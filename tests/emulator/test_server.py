@@ -156,8 +156,3 @@ def test_cli_emulator_serves_until_stopped():
 def test_cli_reports_a_missing_scenario_file(capsys, tmp_path):
     assert main(["emulator", "--scenarios", str(tmp_path / "missing.yaml")]) == 2
     assert "missing.yaml" in capsys.readouterr().err
-
-
-def test_cli_demo_hook_is_reserved(capsys):
-    assert main(["demo"]) == 2
-    assert "not implemented" in capsys.readouterr().err

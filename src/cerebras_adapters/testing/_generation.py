@@ -319,7 +319,9 @@ def plan_completion(
         content = None
     elif fmt.get("type") == "json_schema":
         schema = (fmt.get("json_schema") or {}).get("schema") or {}
-        value = scenario.structured if scenario and scenario.structured is not None else instance(schema, hints)
+        value = instance(schema, hints)
+        if scenario and scenario.structured is not None:
+            value = _fit_to_schema(scenario.structured, value, schema)
         content = json.dumps(value)
     elif fmt.get("type") == "json_object":
         value = (
@@ -438,3 +440,35 @@ def logprob_entry(token: str, top: int) -> dict[str, Any]:
         alt = f"{token.strip() or token}~{k}"
         alternatives.append({"token": alt, "logprob": round(value - 1.5 * k, 4), "bytes": list(alt.encode())})
     return {"token": token, "logprob": value, "bytes": list(token.encode()), "top_logprobs": alternatives[:top]}
+
+
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "array": (list,),
+    "object": (dict,),
+    "null": (type(None),),
+}
+
+
+def _fit_to_schema(wanted: Any, generated: Any, schema: dict[str, Any]) -> Any:
+    """A scenario's structured reply, kept only where it fits the request's schema: the reply must validate
+    against the schema the caller sent, so keys the schema lacks are dropped and values of the wrong type are
+    replaced by the generated instance's."""
+    if not isinstance(wanted, dict) or not isinstance(generated, dict):
+        return generated
+    props = schema.get("properties") or {}
+    out = dict(generated)
+    for key, value in wanted.items():
+        prop = props.get(key)
+        if not isinstance(prop, dict):
+            continue
+        kind = prop.get("type")
+        allowed = _JSON_TYPES.get(kind) if isinstance(kind, str) else None
+        if allowed is None or (
+            isinstance(value, allowed) and not (kind in ("integer", "number") and isinstance(value, bool))
+        ):
+            out[key] = value
+    return out
