@@ -468,3 +468,20 @@ def test_different_questions_get_different_default_replies(client):
         for q in ("alpha", "beta", "gamma", "delta", "epsilon")
     }
     assert len(replies) > 1
+
+
+def test_a_scenario_structured_reply_is_fitted_to_the_requested_schema(client):
+    # The default "capital of France" scenario carries {"country", "capital"}; a schema asking for other keys
+    # still gets a reply that validates: matching keys of the right type are kept, the rest generated.
+    schema = {
+        "type": "object",
+        "properties": {"city": {"type": "string"}, "country": {"type": "string"}, "population": {"type": "number"}},
+        "required": ["city", "country", "population"],
+        "additionalProperties": False,
+    }
+    fmt = {"type": "json_schema", "json_schema": {"name": "capital", "schema": schema, "strict": True}}
+    reply = create(client, model="gpt-oss-120b", messages=user("The capital of France as JSON"), response_format=fmt)
+    value = json.loads(reply["choices"][0]["message"]["content"])
+    assert set(value) == {"city", "country", "population"}
+    assert value["country"] == "France"
+    assert isinstance(value["population"], (int, float))
