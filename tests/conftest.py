@@ -147,6 +147,10 @@ def recording_emulator(record_mode: str) -> Iterator[str | None]:
         yield server.url
 
 
+def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
+    vcr.register_matcher("json_body", recording.json_body_matcher)
+
+
 @pytest.fixture
 def vcr_config(recording_emulator: str | None) -> dict[str, Any]:
     return recording.make_vcr_config(recording_emulator)
@@ -160,7 +164,7 @@ def _route_of(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def vcr_cassette_dir(request: pytest.FixtureRequest, record_mode: str, default_cassette_name: str) -> str:
-    module = request.node.module.__name__.rsplit(".", 1)[-1]
+    module = request.node.module.__name__.removeprefix("tests.")  # e.g. langchain.integration_tests.test_standard
     where = recording.provenance(_route_of(request), record_mode, module, default_cassette_name)
     return str(recording.CASSETTES / where / module)
 

@@ -54,7 +54,9 @@ def test_recording_scrubs_keys_cookies_and_ray_ids():
 def test_a_missing_cassette_fails_loudly_instead_of_calling_out(tmp_path: Path):
     config = recording.make_vcr_config(None)
     assert "record_mode" not in config  # pitfall (a): the config must not override --record-mode
-    with vcr.VCR().use_cassette(str(tmp_path / "missing.yaml"), record_mode="none", **config):
+    recorder = vcr.VCR()
+    recorder.register_matcher("json_body", recording.json_body_matcher)
+    with recorder.use_cassette(str(tmp_path / "missing.yaml"), record_mode="none", **config):
         client = CerebrasClient(api_key="test-key", max_retries=0)
         with pytest.raises((CannotOverwriteExistingCassetteException, APIConnectionError)) as info:
             client.chat.completions.create(model="gpt-oss-120b", messages=[{"role": "user", "content": "hi"}])
@@ -72,3 +74,16 @@ def test_replay_works_from_another_directory_with_every_socket_blocked(tmp_path:
     )
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     assert "12 passed" in out.stdout
+
+
+def test_replay_matches_bodies_up_to_random_uuids():
+    class Req:
+        def __init__(self, body: bytes) -> None:
+            self.body = body
+
+    a = Req(b'{"messages": [{"tool_call_id": "0b7c3f1e-2a4d-4c8e-9f10-1234567890ab"}]}')
+    b = Req(b'{"messages": [{"tool_call_id": "f1e2d3c4-b5a6-4978-8899-aabbccddeeff"}]}')
+    c = Req(b'{"messages": [{"tool_call_id": "other"}]}')
+    recording.json_body_matcher(a, b)
+    with pytest.raises(AssertionError):
+        recording.json_body_matcher(a, c)

@@ -67,7 +67,7 @@ async def test_reasoning_is_in_the_same_place_on_all_four_paths():
         assert message.additional_kwargs["reasoning_content"] == "two and two", path
         assert message.content == "4", path
         blocks = message.content_blocks
-        assert blocks[0] == {"type": "reasoning", "reasoning": "two and two"}, path
+        assert (blocks[0]["type"], blocks[0]["reasoning"]) == ("reasoning", "two and two"), path
         assert blocks[1]["type"] == "text" and blocks[1]["text"] == "4", path
 
 
@@ -334,3 +334,15 @@ def test_ls_params_and_serialisation_keep_the_key_secret():
     params = llm._get_ls_params()
     assert params["ls_provider"] == "cerebras" and params["ls_max_tokens"] == 10
     assert "secret-value" not in json.dumps(dumpd(llm))
+
+
+def test_serialisation_round_trip_with_an_explicit_allowlist(monkeypatch):
+    from langchain_core.load import dumpd, load
+
+    monkeypatch.setenv("CEREBRAS_API_KEY", "secret-value")
+    llm = ChatCerebras(model="zai-glm-4.7", reasoning_effort="none", clear_thinking=False, max_tokens=64)
+    revived = load(dumpd(llm), valid_namespaces=["cerebras_adapters"], allowed_objects=[ChatCerebras],
+                   secrets_from_env=True)
+    assert isinstance(revived, ChatCerebras)
+    assert revived.model_dump() == llm.model_dump()
+    assert revived.api_key.get_secret_value() == "secret-value"

@@ -4,6 +4,9 @@ Importing this module imports ``langchain_core`` (the ``langchain`` extra); ``im
 does not.
 """
 
+from ._convert import register_content_translator
 from .chat_models import ChatCerebras
+
+register_content_translator()
 
 __all__ = ["ChatCerebras"]

@@ -78,7 +78,9 @@ def _assistant_to_wire(message: AIMessage, index: int) -> dict[str, Any]:
                     text_parts.append(str(block.get("text", "")))
                 elif kind == "reasoning" and not reasoning:
                     reasoning = block.get("reasoning")
-                # tool_call blocks are sent from message.tool_calls; other blocks carry nothing to send
+                elif kind == "thinking" and not reasoning:  # Anthropic-format reasoning
+                    reasoning = block.get("thinking")
+                # tool_call / tool_use blocks are sent from message.tool_calls; other blocks carry nothing to send
     out: dict[str, Any] = {"role": "assistant", "content": "".join(text_parts)}
     if message.tool_calls:
         out["tool_calls"] = [
@@ -111,7 +113,7 @@ def _content(content: str | list[str | dict[Any, Any]], index: int) -> str | lis
             parts.append({"type": "image_url", "image_url": block["image_url"]})
         elif kind == "image":
             parts.append({"type": "image_url", "image_url": {"url": _image_url(block, index)}})
-        elif kind in ("reasoning", "tool_call"):
+        elif kind in ("reasoning", "thinking", "tool_call", "tool_use"):
             continue
         else:
             raise RequestValidationError(
@@ -128,6 +130,12 @@ def _image_url(block: Mapping[str, Any], index: int) -> str:
     data = block.get("base64") or (block.get("data") if block.get("source_type") == "base64" else None)
     if data:
         return f"data:{block.get('mime_type') or 'image/png'};base64,{data}"
+    source = block.get("source")  # Anthropic format: {"type": "base64", "media_type": ..., "data": ...}
+    if isinstance(source, Mapping):
+        if source.get("type") == "base64" and source.get("data"):
+            return f"data:{source.get('media_type') or 'image/png'};base64,{source['data']}"
+        if source.get("type") == "url" and isinstance(source.get("url"), str):
+            return str(source["url"])
     url = block.get("url")
     if isinstance(url, str):
         return url  # the core refuses non-data URLs with a clear fix
@@ -280,3 +288,75 @@ def chunk_to_message(chunk: ChatCompletionChunk) -> AIMessageChunk:
         id=chunk.id or None,
         chunk_position="last" if choice.finish_reason is not None else None,
     )
+
+
+# -- standard content blocks ----------------------------------------------------------------------------------
+# langchain-core turns a message into standard blocks through the translator registered for its
+# response_metadata["model_provider"]; integrations outside langchain-core register their own. Streamed blocks
+# carry an "index" so that langchain-core's merge joins fragments of the same block: the "lc_" string indices
+# keep reasoning and text apart from tool calls, whose integer index comes from the wire.
+
+
+def _text_of(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    return "".join(
+        b.get("text", "") if isinstance(b, Mapping) and b.get("type") == "text" else (b if isinstance(b, str) else "")
+        for b in content
+    )
+
+
+def content_blocks(message: AIMessage) -> list[Any]:
+    blocks: list[Any] = []
+    reasoning = message.additional_kwargs.get("reasoning_content")
+    if reasoning:
+        blocks.append({"type": "reasoning", "reasoning": reasoning})
+    text = _text_of(message.content)
+    if text:
+        blocks.append({"type": "text", "text": text})
+    for call in message.tool_calls:
+        blocks.append({"type": "tool_call", "id": call.get("id"), "name": call["name"], "args": call["args"]})
+    for bad in message.invalid_tool_calls:
+        blocks.append(
+            {
+                "type": "invalid_tool_call",
+                "id": bad.get("id"),
+                "name": bad.get("name"),
+                "args": bad.get("args"),
+                "error": bad.get("error"),
+            }
+        )
+    return blocks
+
+
+def chunk_content_blocks(chunk: AIMessageChunk) -> list[Any]:
+    blocks: list[Any] = []
+    reasoning = chunk.additional_kwargs.get("reasoning_content")
+    if reasoning:
+        blocks.append({"type": "reasoning", "reasoning": reasoning, "index": "lc_reasoning"})
+    text = _text_of(chunk.content)
+    if text:
+        blocks.append({"type": "text", "text": text, "index": "lc_text"})
+    if chunk.chunk_position == "last":
+        for call in chunk.tool_calls:
+            blocks.append({"type": "tool_call", "id": call.get("id"), "name": call["name"], "args": call["args"]})
+    else:
+        for part in chunk.tool_call_chunks:
+            block: dict[str, Any] = {
+                "type": "tool_call_chunk",
+                "id": part.get("id"),
+                "name": part.get("name"),
+                "args": part.get("args"),
+            }
+            if part.get("index") is not None:
+                block["index"] = part["index"]
+            blocks.append(block)
+    return blocks
+
+
+def register_content_translator() -> None:
+    try:
+        from langchain_core.messages.block_translators import register_translator
+    except ImportError:  # older langchain-core: its best-effort parsing still finds reasoning_content
+        return
+    register_translator(PROVIDER, content_blocks, chunk_content_blocks)

@@ -32,6 +32,7 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_json_schema, convert_to_openai_tool
+from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 from typing_extensions import Self
 
@@ -362,7 +363,7 @@ class ChatCerebras(BaseChatModel):
                 model=self.model_name,
                 fix="see ChatCerebras.with_structured_output",
             )
-        is_pydantic = isinstance(schema, type) and issubclass(schema, BaseModel)
+        is_pydantic = isinstance(schema, type) and is_basemodel_subclass(schema)  # pydantic v2 or v1
         parser: OutputParserLike[Any]
         if method == "function_calling":
             tool = _tool_to_wire(schema, strict)
@@ -373,7 +374,7 @@ class ChatCerebras(BaseChatModel):
                 [tool],
                 tool_choice=info.forcing_tool_choice() if info is not None else "required",
                 parallel_tool_calls=False,
-                ls_structured_output_format={"kwargs": {"method": method}, "schema": tool},
+                ls_structured_output_format={"kwargs": {"method": method}, "schema": schema},
             )
             parser = (
                 PydanticToolsParser(tools=[schema], first_tool_only=True)
@@ -392,7 +393,7 @@ class ChatCerebras(BaseChatModel):
                 spec["description"] = description
             llm = self.bind(
                 response_format={"type": "json_schema", "json_schema": spec},
-                ls_structured_output_format={"kwargs": {"method": method}, "schema": json_schema},
+                ls_structured_output_format={"kwargs": {"method": method}, "schema": schema},
             )
             parser = PydanticOutputParser(pydantic_object=schema) if is_pydantic else JsonOutputParser()
         elif method == "json_mode":
@@ -460,7 +461,7 @@ def _is_json_mode(options: Mapping[str, Any]) -> bool:
 def _json_schema(schema: Mapping[str, Any] | type) -> dict[str, Any]:
     if isinstance(schema, type) and issubclass(schema, BaseModel):
         return schema.model_json_schema()
-    return dict(convert_to_json_schema(schema))  # type: ignore[arg-type]  # TypedDicts are accepted
+    return dict(convert_to_json_schema(schema))  # type: ignore[arg-type]  # pydantic v1, TypedDict, JSON schema
 
 
 def _safe_name(name: str) -> str:

@@ -111,6 +111,9 @@ def _check(node: Any, path: str, depth: int, refs: tuple[str, ...], defs: dict[s
 _NUMBER_RE = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w])")
 _PLACE_RE = re.compile(r"\b(?:in|at|for|near)\s+((?:[A-Z][\w'-]*)(?:[ -][A-Z][\w'-]*)*)")
 _PLACE_NAMES = ("city", "location", "place", "town", "region", "country")
+# A quoted phrase in the user's message ("Create a customer named 'Acme'") is what a model would copy into a
+# name-like field; the opening quote must start a word so apostrophes ("what's") do not count.
+_QUOTED_RE = re.compile(r"(?:^|\s)['\"“‘]([^'\"”’]{1,80})['\"”’]")
 
 
 @dataclass
@@ -119,13 +122,14 @@ class Hints:
 
     numbers: list[float] = field(default_factory=list)
     place: str | None = None
+    quoted: list[str] = field(default_factory=list)
     _used: int = 0
 
     @classmethod
     def from_text(cls, text: str) -> Hints:
         numbers = [float(m) for m in _NUMBER_RE.findall(text)]
         match = _PLACE_RE.search(text)
-        return cls(numbers=numbers, place=match.group(1) if match else None)
+        return cls(numbers=numbers, place=match.group(1) if match else None, quoted=_QUOTED_RE.findall(text))
 
     def next_number(self) -> float | None:
         if self._used < len(self.numbers):
@@ -245,7 +249,7 @@ def _string(node: dict[str, Any], hints: Hints, name: str) -> str:
     elif lowered in ("unit", "units"):
         text = "celsius"
     elif lowered.endswith("name"):
-        text = "Alex Doe"
+        text = hints.quoted[0] if hints.quoted else "Alex Doe"
     else:
         text = f"example {name}".strip() if name else "example"
     min_length = node.get("minLength")
