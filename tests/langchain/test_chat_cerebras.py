@@ -346,3 +346,110 @@ def test_serialisation_round_trip_with_an_explicit_allowlist(monkeypatch):
     assert isinstance(revived, ChatCerebras)
     assert revived.model_dump() == llm.model_dump()
     assert revived.api_key.get_secret_value() == "secret-value"
+
+
+# Every core option: a valid value, the model it is valid on, and where it lands (body key or header name).
+WEATHER_TOOL = {"type": "function", "function": {"name": "get_weather", "parameters": {
+    "type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}
+EVERY_OPTION = {
+    "max_completion_tokens": (256, "gpt-oss-120b", ("body", "max_completion_tokens")),
+    "max_tokens": (256, "gpt-oss-120b", ("body", "max_completion_tokens")),
+    "min_completion_tokens": (8, "gpt-oss-120b", ("body", "min_completion_tokens")),
+    "temperature": (0.3, "gpt-oss-120b", ("body", "temperature")),
+    "top_p": (0.9, "gpt-oss-120b", ("body", "top_p")),
+    "seed": (42, "gpt-oss-120b", ("body", "seed")),
+    "stop": (["END"], "gpt-oss-120b", ("body", "stop")),
+    "n": (1, "gpt-oss-120b", ("body", "n")),
+    "frequency_penalty": (0.5, "gemma-4-31b", ("body", "frequency_penalty")),
+    "presence_penalty": (0.25, "gemma-4-31b", ("body", "presence_penalty")),
+    "logit_bias": ({"50256": -100}, "gpt-oss-120b", ("body", "logit_bias")),
+    "logprobs": (True, "gpt-oss-120b", ("body", "logprobs")),
+    "reasoning_effort": ("high", "gpt-oss-120b", ("body", "reasoning_effort")),
+    "reasoning_format": ("parsed", "gpt-oss-120b", ("body", "reasoning_format")),
+    "clear_thinking": (False, "zai-glm-4.7", ("body", "clear_thinking")),
+    "parallel_tool_calls": (False, "gemma-4-31b", ("body", "parallel_tool_calls")),
+    "prediction": ({"type": "content", "content": "4"}, "gpt-oss-120b", ("body", "prediction")),
+    "service_tier": ("flex", "gpt-oss-120b", ("body", "service_tier")),
+    "prompt_cache_key": ("session-1", "gpt-oss-120b", ("body", "prompt_cache_key")),
+    "user": ("user-7", "gpt-oss-120b", ("body", "user")),
+    "model_parameters": ({"top_k": 40}, "gpt-oss-120b", ("body", "model_parameters")),
+    "stream_options": ({"include_usage": True}, "gpt-oss-120b", ("body", "stream_options")),
+    "response_format": ({"type": "json_object"}, "gpt-oss-120b", ("body", "response_format")),
+    "tools": ([WEATHER_TOOL], "gpt-oss-120b", ("body", "tools")),
+    "api_version": (2, "gpt-oss-120b", ("header", "x-cerebras-version-patch")),
+    "extra_headers": ({"x-team": "search"}, "gpt-oss-120b", ("header", "x-team")),
+    "extra_body": ({"brand_new_field": 1}, "gpt-oss-120b", ("body", "brand_new_field")),
+}
+# Options that need a partner to be valid, and how they land.
+EVERY_OPTION_WITH_PARTNER = {
+    "top_logprobs": (3, {"logprobs": True}, ("body", "top_logprobs")),
+    "tool_choice": ("none", {"tools": [WEATHER_TOOL]}, ("body", "tool_choice")),
+    "queue_threshold": (500, {"service_tier": "flex"}, ("header", "queue_threshold")),
+}
+
+
+def test_the_option_table_covers_every_core_option():
+    from cerebras_adapters.options import OPTION_NAMES
+
+    covered = set(EVERY_OPTION) | set(EVERY_OPTION_WITH_PARTNER) | {"disable_reasoning", "timeout"}
+    assert covered == set(OPTION_NAMES)
+
+
+def landed(server: Server, where: tuple[str, str]) -> Any:
+    kind, name = where
+    return server.bodies[0].get(name) if kind == "body" else server.headers[0].get(name)
+
+
+def expected(value: Any, where: tuple[str, str]) -> Any:
+    if where[1] == "brand_new_field":
+        return 1
+    if where[0] == "header":
+        return value.get("x-team") if isinstance(value, dict) else str(value)
+    return value
+
+
+# tools, tool_choice and response_format are bound per runnable in LangChain (bind_tools, with_structured_output),
+# not constructor fields; every other option is all three.
+BOUND_ONLY = {"tools", "tool_choice", "response_format"}
+CASES = [(name, way) for name in sorted(EVERY_OPTION) + sorted(EVERY_OPTION_WITH_PARTNER)
+         for way in ("init", "call", "bind") if not (way == "init" and name in BOUND_ONLY)]
+
+
+@pytest.mark.parametrize(("name", "way"), CASES)
+def test_every_core_option_reaches_the_wire_through_init_call_and_bind(name, way):
+    if name in EVERY_OPTION:
+        value, model_id, where = EVERY_OPTION[name]
+        partner: dict[str, Any] = {}
+    else:
+        value, partner, where = EVERY_OPTION_WITH_PARTNER[name]
+        model_id = "gpt-oss-120b"
+    server = Server(reply=completion("{}", model=model_id))
+    options = {name: value, **partner}
+    if way == "init":
+        model(server, model=model_id, **options).invoke("hi")
+    elif way == "call":
+        model(server, model=model_id).invoke("hi", **options)
+    else:
+        model(server, model=model_id).bind(**options).invoke("hi")
+    assert landed(server, where) == expected(value, where)
+
+
+def test_disable_reasoning_is_sent_as_reasoning_effort_none_with_a_warning():
+    server = Server(reply=completion("4", model="zai-glm-4.7"))
+    with pytest.warns(DeprecationWarning, match="reasoning_effort='none'"):
+        model(server, model="zai-glm-4.7", disable_reasoning=True).invoke("hi")
+    assert server.bodies[0]["reasoning_effort"] == "none"
+    assert "disable_reasoning" not in server.bodies[0]
+
+
+def test_timeout_reaches_the_request_not_the_body():
+    seen = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=completion("ok"))
+
+    llm = ChatCerebras(api_key="k", http_client=httpx.Client(transport=httpx.MockTransport(handler)), timeout=12.5)
+    llm.invoke("hi")
+    assert seen[0].extensions["timeout"]["read"] == 12.5
+    assert "timeout" not in json.loads(seen[0].content)

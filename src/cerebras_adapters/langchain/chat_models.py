@@ -33,7 +33,7 @@ from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_json_schema, convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 from typing_extensions import Self
 
 from .._client import AsyncCerebrasClient, CerebrasClient
@@ -68,9 +68,10 @@ class ChatCerebras(BaseChatModel):
 
     model_name: str = Field(default="gpt-oss-120b", alias="model")
     """Cerebras model id (e.g. ``gpt-oss-120b``, ``zai-glm-4.7``); OpenRouter ids are mapped on that route."""
-    api_key: SecretStr | None = None
-    """API key; defaults to ``CEREBRAS_API_KEY`` (``OPENROUTER_API_KEY`` on the OpenRouter route)."""
-    base_url: str | None = None
+    api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("api_key", "cerebras_api_key"))
+    """API key; defaults to ``CEREBRAS_API_KEY`` (``OPENROUTER_API_KEY`` on the OpenRouter route).
+    ``cerebras_api_key`` (langchain-cerebras's name) is accepted too."""
+    base_url: str | None = Field(default=None, validation_alias=AliasChoices("base_url", "cerebras_api_base"))
     """Base URL including the version path; defaults to the route's (``https://api.cerebras.ai/v1``)."""
     route: Literal["cerebras", "openrouter"] | Route = "cerebras"
     """``"cerebras"`` (direct), ``"openrouter"`` (pinned to Cerebras), or an ``OpenRouterRoute(...)``."""
@@ -95,6 +96,8 @@ class ChatCerebras(BaseChatModel):
     temperature: float | None = None
     top_p: float | None = None
     seed: int | None = None
+    n: int | None = None
+    """Number of choices; each becomes a generation of the ChatResult."""
     stop: list[str] | str | None = Field(default=None, alias="stop_sequences")
     frequency_penalty: float | None = None
     presence_penalty: float | None = None
@@ -114,6 +117,8 @@ class ChatCerebras(BaseChatModel):
     prompt_cache_key: str | None = None
     user: str | None = None
     model_parameters: dict[str, Any] | None = None
+    stream_options: dict[str, Any] | None = None
+    """Sent as is; Cerebras puts usage on the final chunk of every stream regardless."""
     api_version: int | None = None
     """Sent as the ``X-Cerebras-Version-Patch`` header."""
     extra_body: dict[str, Any] | None = None
