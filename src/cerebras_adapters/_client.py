@@ -283,12 +283,11 @@ class CerebrasClient(_ClientCore):
             return False
         return True
 
-    def _send(self, prepared: PreparedRequest) -> httpx.Response:
-        request = self._build(self._http, prepared)
+    def _send(self, request: httpx.Request, stream: bool, prepared: PreparedRequest | None) -> httpx.Response:
         retry = _Retry(self.max_retries)
         while True:
             try:
-                response = self._http.send(request, stream=prepared.stream)
+                response = self._http.send(request, stream=stream)
             except httpx.TransportError as exc:
                 time.sleep(retry.after_exception(exc))
                 continue
@@ -302,20 +301,8 @@ class CerebrasClient(_ClientCore):
             time.sleep(delay)
 
     def _get(self, path: str, params: Mapping[str, str] | None = None) -> Any:
-        prepared = PreparedRequest("", {}, {}, False, None, None)
-        retry = _Retry(self.max_retries)
-        while True:
-            try:
-                response = self._http.get(f"{self.base_url}{path}", params=params, headers=self._headers)
-            except httpx.TransportError as exc:
-                time.sleep(retry.after_exception(exc))
-                continue
-            if response.status_code < 400:
-                return response.json()
-            delay = retry.after_status(response)
-            if delay is None:
-                raise self._error(response, prepared)
-            time.sleep(delay)
+        request = self._http.build_request("GET", f"{self.base_url}{path}", params=params, headers=self._headers)
+        return self._send(request, False, None).json()
 
     def close(self) -> None:
         if self._owns_http:
@@ -382,12 +369,11 @@ class AsyncCerebrasClient(_ClientCore):
             return False
         return True
 
-    async def _send(self, prepared: PreparedRequest) -> httpx.Response:
-        request = self._build(self._http, prepared)
+    async def _send(self, request: httpx.Request, stream: bool, prepared: PreparedRequest | None) -> httpx.Response:
         retry = _Retry(self.max_retries)
         while True:
             try:
-                response = await self._http.send(request, stream=prepared.stream)
+                response = await self._http.send(request, stream=stream)
             except httpx.TransportError as exc:
                 await asyncio.sleep(retry.after_exception(exc))
                 continue
@@ -401,20 +387,8 @@ class AsyncCerebrasClient(_ClientCore):
             await asyncio.sleep(delay)
 
     async def _get(self, path: str, params: Mapping[str, str] | None = None) -> Any:
-        prepared = PreparedRequest("", {}, {}, False, None, None)
-        retry = _Retry(self.max_retries)
-        while True:
-            try:
-                response = await self._http.get(f"{self.base_url}{path}", params=params, headers=self._headers)
-            except httpx.TransportError as exc:
-                await asyncio.sleep(retry.after_exception(exc))
-                continue
-            if response.status_code < 400:
-                return response.json()
-            delay = retry.after_status(response)
-            if delay is None:
-                raise self._error(response, prepared)
-            await asyncio.sleep(delay)
+        request = self._http.build_request("GET", f"{self.base_url}{path}", params=params, headers=self._headers)
+        return (await self._send(request, False, None)).json()
 
     async def close(self) -> None:
         if self._warm_task is not None and not self._warm_task.done():
@@ -465,7 +439,7 @@ class _Completions:
         Every option is validated before anything is sent (see ``ChatCompletionOptions``)."""
         client = self._client
         prepared = client._prepare(model, messages, stream, options)
-        response = client._send(prepared)
+        response = client._send(client._build(client._http, prepared), stream, prepared)
         if stream:
             return Stream(response, client._stream_state(response))
         return client._completion(response)
@@ -506,7 +480,7 @@ class _AsyncCompletions:
         """Async ``create``; ``stream=True`` returns an ``AsyncStream``."""
         client = self._client
         prepared = client._prepare(model, messages, stream, options)
-        response = await client._send(prepared)
+        response = await client._send(client._build(client._http, prepared), stream, prepared)
         if stream:
             return AsyncStream(response, client._stream_state(response))
         return client._completion(response)
