@@ -89,9 +89,16 @@ class SSEDecoder:
 
 
 class _StreamState:
-    """Everything a stream iterator does per event, shared by the sync and async iterators."""
+    """Everything a stream iterator does per event, shared by the sync and async iterators.
 
-    __slots__ = ("chunks", "headers", "rate_limits", "request_id", "route")
+    It keeps the raw bytes of each event, not the parsed chunks: bytes are not tracked by the garbage
+    collector, so a long stream does not grow the heap that every full collection walks (a 4000-chunk stream
+    kept ~19 tracked objects per chunk alive before, and full collections made long streams grow faster than
+    linearly). The chunks are parsed again only when asked for: ``partial()`` on an error and
+    ``Stream.chunks`` / ``get_final_completion()``.
+    """
+
+    __slots__ = ("_parsed", "events", "finished", "headers", "rate_limits", "request_id", "route")
 
     def __init__(
         self,
@@ -104,7 +111,9 @@ class _StreamState:
         self.headers = headers
         self.rate_limits = rate_limits
         self.request_id = request_id
-        self.chunks: list[ChatCompletionChunk] = []
+        self.events: list[bytes] = []
+        self.finished = False
+        self._parsed: list[ChatCompletionChunk] = []
 
     def parse(self, event: str | None, data: bytes) -> ChatCompletionChunk | None:
         """One event → one chunk; None means the stream is over (``[DONE]``)."""
@@ -128,11 +137,23 @@ class _StreamState:
         chunk.attach_http(self.rate_limits, self.request_id, self.headers)
         if chunk.provider is not None:
             self.route.check_served_by(chunk.provider, request_id=self.request_id)
-        self.chunks.append(chunk)
+        self.events.append(data)
+        choices = chunk.choices
+        if choices and choices[0].finish_reason is not None:
+            self.finished = True
         return chunk
 
+    def chunks(self) -> list[ChatCompletionChunk]:
+        """The chunks received so far, parsed again from their bytes (only the new ones since the last call)."""
+        parsed = self._parsed
+        for data in self.events[len(parsed) :]:
+            chunk = ChatCompletionChunk.model_validate_json(data)
+            chunk.attach_http(self.rate_limits, self.request_id, self.headers)
+            parsed.append(chunk)
+        return parsed
+
     def partial(self) -> ChatCompletion | None:
-        return accumulate(self.chunks) if self.chunks else None
+        return accumulate(self.chunks()) if self.events else None
 
     def error(self, payload: dict[str, Any]) -> Exception:
         return status_error(
@@ -142,15 +163,12 @@ class _StreamState:
     def check_finished(self) -> None:
         """At a clean end of input: a stream that never sent a ``finish_reason`` was cut short (Cerebras ends
         every stream with a finish chunk, RT-12/RT-13/RT-15), even if the connection closed cleanly."""
-        for chunk in reversed(self.chunks):
-            for choice in chunk.choices:
-                if choice.finish_reason is not None:
-                    return
-        raise self.interrupted(None)
+        if not self.finished:
+            raise self.interrupted(None)
 
     def interrupted(self, exc: Exception | None) -> StreamInterruptedError:
         return StreamInterruptedError(
-            f"stream interrupted after {len(self.chunks)} chunks: "
+            f"stream interrupted after {len(self.events)} chunks: "
             + (repr(exc) if exc is not None else "the connection closed before a finish_reason"),
             request_id=self.request_id,
             rate_limits=self.rate_limits,
@@ -184,12 +202,12 @@ class _StreamBase:
 
     @property
     def chunks(self) -> list[ChatCompletionChunk]:
-        """The chunks received so far."""
-        return self._state.chunks
+        """The chunks received so far (parsed again from the bytes the stream keeps)."""
+        return self._state.chunks()
 
     def get_final_completion(self) -> ChatCompletion:
         """The chunks received so far assembled into the result a non-streamed call returns."""
-        return accumulate(self._state.chunks)
+        return accumulate(self._state.chunks())
 
 
 class Stream(_StreamBase):

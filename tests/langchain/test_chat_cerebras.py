@@ -453,3 +453,47 @@ def test_timeout_reaches_the_request_not_the_body():
     llm.invoke("hi")
     assert seen[0].extensions["timeout"]["read"] == 12.5
     assert "timeout" not in json.loads(seen[0].content)
+
+
+@pytest.mark.parametrize("additional", [{}, {"reasoning_content": "thinking"}])
+def test_the_per_token_fast_path_builds_exactly_what_validation_builds(additional):
+    from langchain_core.messages import AIMessageChunk
+    from langchain_core.outputs import ChatGenerationChunk
+
+    from cerebras_adapters.langchain._convert import _delta_chunk, generation_chunk
+
+    fast = generation_chunk(_delta_chunk("tok", dict(additional), "chatcmpl-1"))
+    slow = ChatGenerationChunk(message=AIMessageChunk(content="tok", additional_kwargs=dict(additional),
+                                                      response_metadata={"model_provider": "cerebras"},
+                                                      id="chatcmpl-1"))
+    assert fast.model_dump() == slow.model_dump()
+    assert fast.message.model_fields_set == slow.message.model_fields_set
+    assert fast.model_fields_set == slow.model_fields_set
+    assert fast.message.__pydantic_extra__ == slow.message.__pydantic_extra__
+    assert (fast + slow).message.content == "toktok"
+    assert (fast.message + slow.message).additional_kwargs == (slow.message + slow.message).additional_kwargs
+    assert fast.text == slow.text and fast.message.content_blocks == slow.message.content_blocks
+
+
+def test_the_non_streamed_fast_path_builds_exactly_what_validation_builds():
+    from langchain_core.outputs import ChatGeneration
+
+    from cerebras_adapters.langchain._convert import chat_generation, completion_to_message
+    from cerebras_adapters.types import ChatCompletion
+
+    reply = completion("4", reasoning="two and two",
+                       tool_calls=[tool_call("3fa9c0b12", "get_weather", '{"city": "Paris"}'),
+                                   tool_call("3fa9c0b13", "broken", '{not json')])
+    fast = completion_to_message(ChatCompletion.model_validate(reply))
+    slow = AIMessage(content=fast.content, additional_kwargs=dict(fast.additional_kwargs),
+                     tool_calls=list(fast.tool_calls), invalid_tool_calls=list(fast.invalid_tool_calls),
+                     usage_metadata=fast.usage_metadata, response_metadata=dict(fast.response_metadata), id=fast.id)
+    assert fast.model_dump() == slow.model_dump()
+    assert fast.model_fields_set == slow.model_fields_set
+    assert fast.__pydantic_extra__ == slow.__pydantic_extra__
+    assert fast.content_blocks == slow.content_blocks
+    assert [c["name"] for c in fast.invalid_tool_calls] == ["broken"]
+    gen_fast = chat_generation(fast, "stop")
+    gen_slow = ChatGeneration(message=slow, generation_info={"finish_reason": "stop"})
+    assert gen_fast.model_dump() == gen_slow.model_dump()
+    assert gen_fast.model_fields_set == gen_slow.model_fields_set

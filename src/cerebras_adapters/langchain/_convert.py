@@ -9,7 +9,7 @@ this module only collects the reasoning from LangChain's two places for it (``ad
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from langchain_core.messages import (
@@ -23,6 +23,7 @@ from langchain_core.messages import (
 )
 from langchain_core.messages.ai import InputTokenDetails, OutputTokenDetails, UsageMetadata
 from langchain_core.messages.tool import ToolCall, ToolCallChunk, invalid_tool_call, tool_call_chunk
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk
 
 from .. import replay_reasoning
 from ..errors import RequestValidationError
@@ -218,8 +219,8 @@ def response_metadata(result: ChatCompletion | ChatCompletionChunk, finish_reaso
     return meta
 
 
-def completion_to_message(result: ChatCompletion) -> AIMessage:
-    choice = result.choices[0]
+def completion_to_message(result: ChatCompletion, index: int = 0) -> AIMessage:
+    choice = result.choices[index]
     message = choice.message
     additional: dict[str, Any] = {}
     if message.reasoning:
@@ -234,15 +235,98 @@ def completion_to_message(result: ChatCompletion) -> AIMessage:
             tool_calls.append(ToolCall(name=name or "", args=parse_tool_args(raw), id=call.id, type="tool_call"))
         except ValueError as exc:
             invalid.append(invalid_tool_call(name=name, args=raw, id=call.id, error=str(exc)))
-    return AIMessage(
-        content=message.content or "",
-        additional_kwargs=additional,
-        tool_calls=tool_calls,
-        invalid_tool_calls=invalid,
-        usage_metadata=usage_metadata(result.usage),
-        response_metadata=response_metadata(result, choice.finish_reason),
-        id=result.id or None,
+    # Assembled without validation, like the streamed deltas below: every value is already what AIMessage's
+    # validators would produce (a string, fresh dicts, ToolCall dicts built by langchain-core's own helpers).
+    built: AIMessage = _assemble_ai_message(
+        {"content", "additional_kwargs", "tool_calls", "invalid_tool_calls", "usage_metadata", "response_metadata",
+         "id"},
+        {
+            "content": message.content or "",
+            "additional_kwargs": additional,
+            "response_metadata": response_metadata(result, choice.finish_reason),
+            "type": "ai",
+            "name": None,
+            "id": result.id or None,
+            "tool_calls": tool_calls,
+            "invalid_tool_calls": invalid,
+            "usage_metadata": usage_metadata(result.usage),
+        },
     )
+    return built
+
+
+def chat_generation(message: AIMessage, finish_reason: str | None) -> ChatGeneration:
+    """``ChatGeneration(message=message, generation_info={"finish_reason": ...})``, without re-validation."""
+    generation: ChatGeneration = _assemble_chat_generation(
+        {"message", "generation_info", "text"},
+        {"text": message.text, "generation_info": {"finish_reason": finish_reason}, "type": "ChatGeneration",
+         "message": message},
+    )
+    return generation
+
+
+# -- the per-token fast path ---------------------------------------------------------------------------------
+# Building an AIMessageChunk and a ChatGenerationChunk through pydantic validation costs ~8 µs per token, half of
+# a streamed token's time in ChatCerebras (benchmarks/langchain_chat.py). For a plain text/reasoning delta there
+# is nothing for validation to check or derive (strings and fresh dicts, no tool calls), so the two objects are
+# assembled the way pydantic's own model_construct() does, without its per-field default lookups: ~1.7 µs.
+# tests/langchain/test_chat_cerebras.py checks the result equals the validated construction (dump, fields set,
+# merging), so a change in langchain-core or pydantic shows up as a failing test, not a wrong message.
+
+_new = object.__new__
+_set = object.__setattr__
+
+
+def _assembler(cls: type[Any]) -> Callable[[set[str], dict[str, Any]], Any]:
+    if cls.__private_attributes__:  # pragma: no cover - not the case for the langchain-core versions supported
+        return lambda fields_set, values: cls.model_construct(fields_set, **values)
+    extra_is_dict = cls.model_config.get("extra") == "allow"
+
+    def assemble(fields_set: set[str], values: dict[str, Any]) -> Any:
+        obj = _new(cls)
+        _set(obj, "__dict__", values)
+        _set(obj, "__pydantic_fields_set__", fields_set)
+        _set(obj, "__pydantic_extra__", {} if extra_is_dict else None)
+        _set(obj, "__pydantic_private__", None)
+        return obj
+
+    return assemble
+
+
+_assemble_message = _assembler(AIMessageChunk)
+_assemble_generation = _assembler(ChatGenerationChunk)
+_assemble_ai_message = _assembler(AIMessage)
+_assemble_chat_generation = _assembler(ChatGeneration)
+
+
+def _delta_chunk(content: str, additional: dict[str, Any], message_id: str | None) -> AIMessageChunk:
+    """``AIMessageChunk(content=..., additional_kwargs=..., response_metadata=..., id=...)``, fast."""
+    message: AIMessageChunk = _assemble_message(
+        {"content", "additional_kwargs", "response_metadata", "id"},
+        {
+            "content": content,
+            "additional_kwargs": additional,
+            "response_metadata": {"model_provider": PROVIDER},
+            "type": "AIMessageChunk",
+            "name": None,
+            "id": message_id,
+            "tool_calls": [],
+            "invalid_tool_calls": [],
+            "usage_metadata": None,
+            "tool_call_chunks": [],
+            "chunk_position": None,
+        },
+    )
+    return message
+
+
+def generation_chunk(message: AIMessageChunk) -> ChatGenerationChunk:
+    """``ChatGenerationChunk(message=message)``, fast (``text`` is what its validator would set)."""
+    generation: ChatGenerationChunk = _assemble_generation(
+        {"message", "text"},
+        {"text": message.text, "generation_info": None, "type": "ChatGenerationChunk", "message": message},
+    )
+    return generation
 
 
 def chunk_to_message(chunk: ChatCompletionChunk) -> AIMessageChunk:
@@ -272,6 +356,8 @@ def chunk_to_message(chunk: ChatCompletionChunk) -> AIMessageChunk:
                 )
             )
     if choice.finish_reason is None and usage is None:
+        if not calls:
+            return _delta_chunk(delta.content or "", additional, chunk.id or None)
         return AIMessageChunk(
             content=delta.content or "",
             additional_kwargs=additional,

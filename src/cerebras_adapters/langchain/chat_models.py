@@ -44,8 +44,10 @@ from ..routes import OpenRouterRoute, Route, resolve_route
 from ..schema import check_strict_schema, make_strict
 from ..types import ChatCompletion
 from ._convert import (
+    chat_generation,
     chunk_to_message,
     completion_to_message,
+    generation_chunk,
     messages_to_wire,
 )
 
@@ -301,7 +303,7 @@ class ChatCerebras(BaseChatModel):
         stream = self.client.chat.completions.create(model=model, messages=wire, stream=True, **options)
         on_token = run_manager.on_llm_new_token if run_manager is not None else None
         for chunk in stream:
-            generation = ChatGenerationChunk(message=chunk_to_message(chunk))
+            generation = generation_chunk(chunk_to_message(chunk))
             if on_token is not None:
                 on_token(generation.text, chunk=generation)
             yield generation
@@ -324,7 +326,7 @@ class ChatCerebras(BaseChatModel):
             return
         stream = await client.chat.completions.create(model=model, messages=wire, stream=True, **options)
         async for chunk in stream:
-            generation = ChatGenerationChunk(message=chunk_to_message(chunk))
+            generation = generation_chunk(chunk_to_message(chunk))
             if run_manager is not None:
                 await run_manager.on_llm_new_token(generation.text, chunk=generation)
             yield generation
@@ -427,14 +429,10 @@ _OPTION_FIELDS = tuple(
 
 
 def _chat_result(result: ChatCompletion) -> ChatResult:
-    generations = []
-    for index, choice in enumerate(result.choices):
-        message = (
-            completion_to_message(result)
-            if index == 0
-            else completion_to_message(result.model_copy(update={"choices": [choice]}))
-        )
-        generations.append(ChatGeneration(message=message, generation_info={"finish_reason": choice.finish_reason}))
+    generations: list[ChatGeneration] = [
+        chat_generation(completion_to_message(result, index), choice.finish_reason)
+        for index, choice in enumerate(result.choices)
+    ]
     usage = result.usage.to_dict() if result.usage is not None else {}
     return ChatResult(
         generations=generations,

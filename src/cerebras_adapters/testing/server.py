@@ -60,8 +60,10 @@ class HTTPServer:
         self._connections: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
+        # A deep accept queue: benchmarks open hundreds of connections at once, and with the default backlog
+        # (100) the kernel drops the overflow, each dropped connection then waiting ~1 s to retry.
         self._server = await asyncio.start_server(
-            self._connection, self.host, self.port, limit=_HEAD_LIMIT, reuse_address=True
+            self._connection, self.host, self.port, limit=_HEAD_LIMIT, reuse_address=True, backlog=1024
         )
         sock = self._server.sockets[0]
         self.port = sock.getsockname()[1]
