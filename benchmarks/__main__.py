@@ -1,17 +1,22 @@
-"""``python -m benchmarks``: run every suite, print markdown tables; ``--write`` updates docs/benchmarks.md.
+"""``python -m benchmarks [SUITE ...]``: run the suites (all by default), print markdown tables; ``--write``
+updates their sections of docs/benchmarks.md.
 
-A new suite (LangChain, LiteLLM, other SDKs…) is a module exposing a ``report.Suite``, added to ``SUITES``;
-it gets its own ``##`` section in the document.
+Suites: ``core-vs-httpx`` (the core client's price over raw httpx, on a bare loopback server), ``peers``
+(every Python path to Cerebras side by side on the contract emulator, import time included) and
+``langchain`` (our ChatCerebras against langchain-cerebras 0.8.2 and LangChain's own floor). A new suite is
+a module exposing a ``report.Suite``, added to ``SUITES``; it gets its own ``##`` section in the document.
+Peer suites need the ``bench`` dependency group (``uv sync --group dev --group bench``); missing peers are
+reported as such.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from . import core_vs_httpx
+from . import core_vs_httpx, langchain_chat, peers
 from .report import Suite, run_cli
 
-SUITES: list[Suite] = [core_vs_httpx.SUITE]
+SUITES: list[Suite] = [core_vs_httpx.SUITE, peers.SUITE, langchain_chat.SUITE]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

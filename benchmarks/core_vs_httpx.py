@@ -302,7 +302,8 @@ _METHOD = """\
   median(cerebras-adapters) / median(raw httpx), checked against the bound. "Paired ratio" is the median
   of the per-pair ratios (each call over its neighbour of the other side): a cross-check that is less
   sensitive to the machine's speed drifting during the run.
-- Command: `python -m benchmarks --repeats {repeats} --stream-repeats {stream_repeats} --chunks {chunks}`."""
+- Command: `python -m benchmarks core-vs-httpx --repeats {repeats} --stream-repeats {stream_repeats}
+  --chunks {chunks}`."""
 
 
 def section(rows: Sequence[Row], *, warmup: int, stream_warmup: int) -> Section:

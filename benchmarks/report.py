@@ -12,11 +12,13 @@ import argparse
 import os
 import platform
 import re
+import subprocess
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "DOC_PATH",
@@ -24,6 +26,7 @@ __all__ = [
     "Suite",
     "environment",
     "environment_markdown",
+    "given",
     "markdown_table",
     "run_cli",
     "write_sections",
@@ -33,10 +36,11 @@ DOC_PATH = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 
 _DOC_HEADER = """# Benchmarks
 
-Written by `python -m benchmarks --write` (`make bench` runs the suites and prints the same tables). Each
-`##` section is one suite; re-running a suite replaces only its own section. Every figure in a section was
-measured in one run, with the contenders taken side by side (interleaved) in the same process, and is a
-median. Speed is reported here, never asserted in tests.
+Written by `python -m benchmarks --write` (all suites; `python -m benchmarks SUITE --write` runs and
+rewrites one; `make bench` runs them all and prints the same tables). Each `##` section is one suite;
+re-running a suite replaces only its own section. Every figure in a section was measured in one run, with
+the contenders taken side by side (interleaved) in the same process, and is a median. Speed is reported
+here, never asserted in tests.
 """
 
 
@@ -74,7 +78,24 @@ def environment(packages: Iterable[str] = _PACKAGES) -> dict[str, str]:
     }
     for dist in packages:
         info[dist] = _version(dist)
+        if dist == "cerebras-adapters":
+            info["cerebras-adapters source"] = _source_state()
     return info
+
+
+def _source_state() -> str:
+    """The commit the measured code is at, and whether ``src/`` had uncommitted changes."""
+    root = DOC_PATH.parent.parent
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "src"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return f"{head} + uncommitted changes in src/" if dirty else head
 
 
 def environment_markdown(info: dict[str, str]) -> str:
@@ -108,30 +129,56 @@ def write_sections(sections: Iterable[Section], path: Path = DOC_PATH) -> Path:
     return path
 
 
+COMMON_DEFAULTS = {"repeats": 1000, "stream_repeats": 200, "chunks": 1000}
+
+
+def given(args: argparse.Namespace, name: str, default: int) -> int:
+    """A common option's value if the user gave it, else the suite's own ``default``."""
+    value: int = getattr(args, name) if name in getattr(args, "explicit", ()) else default
+    return value
+
+
 @dataclass(frozen=True)
 class Suite:
-    """A benchmark suite as the command line runs it: ``measure(args)`` takes the parsed common options
-    (``repeats``, ``stream_repeats``, ``chunks``) and returns its section."""
+    """A benchmark suite as the command line runs it: ``measure(args)`` takes the parsed options and returns
+    its section. The common options (``repeats``, ``stream_repeats``, ``chunks``) always hold a number (the
+    core suite's defaults unless given); ``args.explicit`` names those the user gave, so a suite with other
+    defaults can tell them apart. ``add_arguments`` adds the suite's own options to the parser."""
 
     slug: str
     title: str
     measure: Callable[[argparse.Namespace], Section]
+    add_arguments: Callable[[Any], None] | None = None  # takes an argparse argument group
 
 
 def run_cli(argv: Sequence[str] | None, suites: Sequence[Suite], prog: str) -> int:
-    """Run ``suites``, print their sections, and with ``--write`` update ``docs/benchmarks.md``."""
+    """Run ``suites`` (all, or those named), print their sections, and with ``--write`` update
+    ``docs/benchmarks.md``."""
     parser = argparse.ArgumentParser(prog=prog, description="Micro-benchmarks against a loopback server.")
-    parser.add_argument("--write", action="store_true", help=f"update {DOC_PATH.name} with the results")
-    parser.add_argument("--check", action="store_true", help="exit 1 when a result misses its bound")
-    parser.add_argument("--repeats", type=int, default=1000, help="timed repeats per non-streamed workload")
-    parser.add_argument("--stream-repeats", type=int, default=200, help="timed repeats per streamed workload")
-    parser.add_argument("--chunks", type=int, default=1000, help="events per streamed response")
+    slugs = [s.slug for s in suites]
     if len(suites) > 1:
         parser.add_argument(
-            "--suite", action="append", choices=[s.slug for s in suites], help="run only this suite (repeatable)"
+            "suites", nargs="*", metavar="SUITE", help=f"run only these suites ({', '.join(slugs)}; default: all)"
         )
+        parser.add_argument("--suite", action="append", default=[], choices=slugs, help="same as naming SUITE")
+    parser.add_argument("--write", action="store_true", help=f"update {DOC_PATH.name} with the results")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a result misses its bound")
+    parser.add_argument("--repeats", type=int, help="timed repeats per non-streamed workload (default: per suite)")
+    parser.add_argument("--stream-repeats", type=int, help="timed repeats per streamed workload (default: per suite)")
+    parser.add_argument("--chunks", type=int, help="content chunks per streamed response (default: 1000)")
+    for suite in suites:
+        if suite.add_arguments is not None:
+            suite.add_arguments(parser.add_argument_group(f"{suite.slug} suite"))
     args = parser.parse_args(argv)
-    chosen = [s for s in suites if not getattr(args, "suite", None) or s.slug in args.suite]
+    args.explicit = frozenset(name for name in COMMON_DEFAULTS if getattr(args, name) is not None)
+    for name, value in COMMON_DEFAULTS.items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    named = [*getattr(args, "suites", []), *getattr(args, "suite", [])]
+    unknown = sorted(set(named) - set(slugs))
+    if unknown:
+        parser.error(f"unknown suite {unknown[0]!r} (choose from {', '.join(slugs)})")
+    chosen = [s for s in suites if not named or s.slug in named]
     sections = []
     for suite in chosen:
         print(f"running {suite.slug}…", file=sys.stderr, flush=True)

@@ -1,0 +1,483 @@
+"""LangChain: our ``ChatCerebras`` against langchain-cerebras 0.8.2, and against LangChain's own floor.
+
+Acceptance (issue "LangChain: ChatCerebras"):
+
+* a 1000-chunk ``stream`` at least 4× faster than langchain-cerebras 0.8.2, and within 2× of (LangChain's
+  own ``BaseChatModel.stream`` floor for the same number of pre-built chunks + raw httpx for the same
+  stream);
+* ``invoke`` at least 1.8× faster than langchain-cerebras;
+* both stream ratios hold at 4000 chunks too (LangChain's own floor grows faster than linearly; we must
+  not add to that).
+
+The floor is what LangChain costs with no network and no parsing at all: a minimal ``BaseChatModel`` whose
+``_stream`` yields pre-built ``ChatGenerationChunk(message=AIMessageChunk(content="tok"))`` objects, as many
+as the emulator's stream has events, timed through ``.stream()`` to the end. Raw httpx is the least a
+client can do for the same stream (``iter_lines`` + ``json.loads``). Their sum is the bound's yardstick.
+
+This module owns those contenders (ours, langchain-cerebras, the floor, raw httpx, and for information the
+floor constructing its chunks as it yields them), the invoke comparison and the section; clients and the
+emulator come from ``peers`` and ``emulator``. Method as in ``peers``: one emulator in its own process,
+interleaved rounds in a seeded shuffled order, medians.
+
+``python -m benchmarks langchain [--repeats N] [--stream-repeats N] [--chunks N]`` (streams are measured at
+N and 4N chunks).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import statistics
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from .emulator import EmulatorProcess
+from .peers import (
+    API_KEY,
+    MODEL,
+    Target,
+    _freeze_heap,
+    _langchain_cerebras,
+    _our_langchain,
+    _RawHttpx,
+    _Round,
+    lc_messages,
+)
+from .report import Section, Suite, environment, environment_markdown, given, markdown_table, run_cli
+
+__all__ = ["INVOKE_BOUND", "STREAM_BOUNDS", "SUITE", "InvokeRow", "Results", "StreamRow", "render", "run"]
+
+STREAM_SPEEDUP = 4.0  # langchain-cerebras / ours, at least
+FLOOR_FACTOR = 2.0  # ours / (floor + raw httpx), at most
+STREAM_BOUNDS = (STREAM_SPEEDUP, FLOOR_FACTOR)
+INVOKE_BOUND = 1.8  # langchain-cerebras / ours, at least
+PACKAGES = (
+    "cerebras-adapters",
+    "httpx",
+    "pydantic",
+    "langchain-core",
+    "langchain-openai",
+    "langchain-cerebras",
+    "openai",
+)
+
+
+@dataclass(frozen=True)
+class StreamRow:
+    """One stream length: medians in milliseconds over ``repeats`` interleaved rounds."""
+
+    chunks: int  # content chunks in the stream
+    events: int  # SSE events in it (role, reasoning, content, final): the floor yields this many
+    repeats: int
+    ours_ms: float
+    theirs_ms: float  # langchain-cerebras
+    floor_ms: float
+    httpx_ms: float
+    # Information, not the bound: the floor with its chunks constructed in ``_stream`` (as a real model must).
+    floor_built_ms: float = 0.0
+    # Timed with the heap as it stood frozen (gc.freeze) or with the collector as a process has it by default.
+    frozen: bool = True
+
+    @property
+    def speedup(self) -> float:
+        return self.theirs_ms / self.ours_ms
+
+    @property
+    def over_floor(self) -> float:
+        return self.ours_ms / (self.floor_ms + self.httpx_ms)
+
+    @property
+    def over_built_floor(self) -> float:
+        return self.ours_ms / (self.floor_built_ms + self.httpx_ms)
+
+    @property
+    def passed(self) -> bool:
+        return self.speedup >= STREAM_SPEEDUP and self.over_floor <= FLOOR_FACTOR
+
+
+@dataclass(frozen=True)
+class InvokeRow:
+    repeats: int
+    ours_ms: float
+    theirs_ms: float
+    httpx_ms: float
+
+    @property
+    def speedup(self) -> float:
+        return self.theirs_ms / self.ours_ms
+
+    @property
+    def passed(self) -> bool:
+        return self.speedup >= INVOKE_BOUND
+
+
+def _floor_model(events: int, *, build_in_stream: bool = False) -> Any:
+    """The floor: a ``BaseChatModel`` that streams ``events`` pre-built chunks and does nothing else (with
+    ``build_in_stream``, it constructs each chunk as it yields it, as any real model has to)."""
+    from langchain_core.language_models import BaseChatModel
+    from langchain_core.messages import AIMessageChunk
+    from langchain_core.outputs import ChatGenerationChunk, ChatResult
+    from pydantic import PrivateAttr
+
+    class FloorChatModel(BaseChatModel):
+        # A private attribute, not a field: LangChain serialises fields into every run's invocation params.
+        _prepared: list[Any] = PrivateAttr(default_factory=list)
+
+        @property
+        def _llm_type(self) -> str:
+            return "floor"
+
+        def _generate(self, messages: Any, stop: Any = None, run_manager: Any = None, **kwargs: Any) -> ChatResult:
+            raise NotImplementedError
+
+        def _stream(
+            self, messages: Any, stop: Any = None, run_manager: Any = None, **kwargs: Any
+        ) -> Iterator[ChatGenerationChunk]:
+            if build_in_stream:
+                for _ in range(events):
+                    yield ChatGenerationChunk(message=AIMessageChunk(content="tok"))
+            else:
+                yield from self._prepared
+
+        def prepare(self) -> None:
+            # Fresh chunks for every run (LangChain writes ids into them), built outside the timing.
+            if not build_in_stream:
+                self._prepared = [ChatGenerationChunk(message=AIMessageChunk(content="tok")) for _ in range(events)]
+
+    return FloorChatModel()
+
+
+def _count_events(target: Target) -> int:
+    body = {"model": MODEL, "messages": [{"role": "user", "content": "x"}], "stream": True}
+    headers = {"Authorization": f"Bearer {API_KEY}", **target.headers}
+    with (
+        httpx.Client() as http,
+        http.stream("POST", f"{target.base_url}/chat/completions", json=body, headers=headers) as r,
+    ):
+        return sum(1 for line in r.iter_lines() if line.startswith("data: ") and line != "data: [DONE]")
+
+
+def _interleave(
+    calls: dict[str, Callable[[], object]],
+    before: dict[str, Callable[[], None]],
+    rounds: int,
+    warmup: int,
+    order: _Round,
+    *,
+    freeze: bool = True,
+) -> dict[str, list[float]]:
+    samples: dict[str, list[float]] = {key: [] for key in calls}
+    for _ in range(warmup):
+        for key in order.order(calls):
+            before.get(key, _nothing)()
+            calls[key]()
+    if freeze:
+        _freeze_heap()
+    else:
+        gc.unfreeze()
+        gc.collect()
+    clock = time.perf_counter
+    for _ in range(rounds):
+        for key in order.order(calls):
+            before.get(key, _nothing)()
+            start = clock()
+            calls[key]()
+            samples[key].append(clock() - start)
+    return samples
+
+
+def _nothing() -> None:
+    pass
+
+
+def _median_ms(values: list[float]) -> float:
+    return statistics.median(values) * 1000
+
+
+def _stream_row(base_url: str, chunks: int, rounds: int, order: _Round, *, frozen: bool = True) -> StreamRow:
+    target = Target(base_url, chunks)
+    events = _count_events(target)
+    raw, ours, theirs = _RawHttpx(target), _our_langchain(target), _langchain_cerebras(target)
+    floor = _floor_model(events)
+    built = _floor_model(events, build_in_stream=True)
+    messages = lc_messages()
+    try:
+        expected = raw.stream()
+        for name, path in (("ours", ours), ("langchain-cerebras", theirs)):
+            got = path.stream()
+            if got != expected or got[0] != chunks:
+                raise RuntimeError(f"{name} streamed {got[0]} content chunks / other text; raw httpx {expected[0]}")
+        floor.prepare()
+        if sum(1 for _ in floor.stream(messages)) < events:
+            raise RuntimeError("the floor model did not stream every chunk")
+
+        def floor_stream() -> None:
+            for _ in floor.stream(messages):
+                pass
+
+        def built_floor_stream() -> None:
+            for _ in built.stream(messages):
+                pass
+
+        samples = _interleave(
+            {
+                "ours": ours.stream,
+                "theirs": theirs.stream,
+                "floor": floor_stream,
+                "built floor": built_floor_stream,
+                "httpx": raw.stream,
+            },
+            {"floor": floor.prepare},
+            rounds,
+            1,
+            order,
+            freeze=frozen,
+        )
+    finally:
+        for path in (raw, ours, theirs):
+            path.close()
+    return StreamRow(
+        chunks=chunks,
+        events=events,
+        repeats=rounds,
+        ours_ms=_median_ms(samples["ours"]),
+        theirs_ms=_median_ms(samples["theirs"]),
+        floor_ms=_median_ms(samples["floor"]),
+        floor_built_ms=_median_ms(samples["built floor"]),
+        httpx_ms=_median_ms(samples["httpx"]),
+        frozen=frozen,
+    )
+
+
+def retained_per_chunk(base_url: str, chunks: int) -> dict[str, float]:
+    """GC-tracked objects each streamed chunk keeps alive until the stream ends, ours and langchain-cerebras's.
+
+    The more objects a stream keeps, the more often CPython runs a full collection (one each time the
+    survivors grow by a quarter of the heap), and a full collection walks the whole heap: that is how a
+    long stream can cost more than linearly in a process with a large heap."""
+    target = Target(base_url, chunks)
+    skip, span = max(1, chunks // 10), max(1, chunks // 2)
+    counts: dict[str, float] = {}
+    for name, make in (("ours", _our_langchain), ("langchain-cerebras", _langchain_cerebras)):
+        path = make(target)
+        try:
+            stream = iter(path._model.stream(lc_messages()))  # type: ignore[attr-defined]
+            for _ in range(skip):
+                next(stream)
+            gc.collect()
+            before = len(gc.get_objects())
+            for _ in range(span):
+                next(stream)
+            gc.collect()
+            counts[name] = (len(gc.get_objects()) - before) / span
+            for _ in stream:
+                pass
+        finally:
+            path.close()
+    return counts
+
+
+def _invoke_row(base_url: str, tokens: int, rounds: int, order: _Round) -> InvokeRow:
+    target = Target(base_url, tokens)
+    raw, ours, theirs = _RawHttpx(target), _our_langchain(target), _langchain_cerebras(target)
+    try:
+        expected = raw.create()
+        for name, path in (("ours", ours), ("langchain-cerebras", theirs)):
+            if path.create() != expected:
+                raise RuntimeError(f"{name}'s invoke text differs from raw httpx's")
+        samples = _interleave(
+            {"ours": ours.create, "theirs": theirs.create, "httpx": raw.create}, {}, rounds, min(20, rounds), order
+        )
+    finally:
+        for path in (raw, ours, theirs):
+            path.close()
+    return InvokeRow(rounds, _median_ms(samples["ours"]), _median_ms(samples["theirs"]), _median_ms(samples["httpx"]))
+
+
+def run(
+    repeats: int = 300,
+    stream_repeats: int = 30,
+    chunks: int = 1000,
+    *,
+    invoke_tokens: int = 64,
+    base_url: str | None = None,
+    seed: int = 20250102,
+) -> Results:
+    """Streams of ``chunks`` and ``4 * chunks`` content chunks (``stream_repeats`` rounds each, heap frozen),
+    ``4 * chunks`` again with the default collector (a third of the rounds, at least 3), then ``repeats``
+    rounds of ``invoke`` with an ``invoke_tokens``-token reply."""
+    if repeats < 1 or stream_repeats < 1 or chunks < 1:
+        raise ValueError("need repeats >= 1, stream_repeats >= 1 and chunks >= 1")
+    if base_url is None:
+        with EmulatorProcess() as emulator:
+            return run(
+                repeats, stream_repeats, chunks, invoke_tokens=invoke_tokens, base_url=emulator.base_url, seed=seed
+            )
+    order = _Round(seed)
+    retained = retained_per_chunk(base_url, chunks)
+    try:
+        streams = [_stream_row(base_url, n, stream_repeats, order) for n in (chunks, 4 * chunks)]
+        streams.append(_stream_row(base_url, 4 * chunks, max(3, stream_repeats // 3), order, frozen=False))
+        invoke = _invoke_row(base_url, invoke_tokens, repeats, order)
+    finally:
+        gc.unfreeze()
+    return Results(streams, invoke, retained, invoke_tokens)
+
+
+@dataclass(frozen=True)
+class Results:
+    streams: list[StreamRow]
+    invoke: InvokeRow
+    retained: dict[str, float]  # GC-tracked objects kept alive per streamed chunk
+    invoke_tokens: int
+
+    @property
+    def passed(self) -> bool:
+        return all(row.passed for row in self.streams) and self.invoke.passed
+
+
+def _verdict(passed: bool) -> str:
+    return "pass" if passed else "**FAIL**"
+
+
+def _stream_label(row: StreamRow) -> str:
+    label = f"{row.chunks} chunks ({row.events} events)"
+    return label if row.frozen else f"{label}, default GC"
+
+
+def render(results: Results) -> str:
+    stream_table = markdown_table(
+        [
+            "stream",
+            "rounds",
+            "ours, ms",
+            "langchain-cerebras, ms",
+            "floor, ms",
+            "raw httpx, ms",
+            "floor + httpx, ms",
+            f"langchain-cerebras / ours (≥ {STREAM_SPEEDUP:g}×)",
+            f"ours / (floor + httpx) (≤ {FLOOR_FACTOR:g}×)",
+            "result",
+            "floor building its chunks, ms",
+            "ours / (that + httpx)",
+        ],
+        [
+            [
+                _stream_label(row),
+                str(row.repeats),
+                f"{row.ours_ms:.1f}",
+                f"{row.theirs_ms:.1f}",
+                f"{row.floor_ms:.1f}",
+                f"{row.httpx_ms:.1f}",
+                f"{row.floor_ms + row.httpx_ms:.1f}",
+                f"{row.speedup:.2f}×",
+                f"{row.over_floor:.2f}×",
+                _verdict(row.passed),
+                f"{row.floor_built_ms:.1f}",
+                f"{row.over_built_floor:.2f}×",
+            ]
+            for row in results.streams
+        ],
+    )
+    invoke = results.invoke
+    invoke_table = markdown_table(
+        [
+            "call",
+            "rounds",
+            "ours, ms",
+            "langchain-cerebras, ms",
+            "raw httpx, ms",
+            f"langchain-cerebras / ours (≥ {INVOKE_BOUND:g}×)",
+            "result",
+        ],
+        [
+            [
+                f"invoke ({results.invoke_tokens}-token reply)",
+                str(invoke.repeats),
+                f"{invoke.ours_ms:.2f}",
+                f"{invoke.theirs_ms:.2f}",
+                f"{invoke.httpx_ms:.2f}",
+                f"{invoke.speedup:.2f}×",
+                _verdict(invoke.passed),
+            ]
+        ],
+    )
+    kept = ", ".join(f"{name} {count:.1f}" for name, count in results.retained.items())
+    return (
+        f"{stream_table}\n\n{invoke_table}\n\n"
+        f"Objects a stream keeps alive per chunk until it ends (GC-tracked, counted mid-stream): {kept}."
+    )
+
+
+_METHOD = """\
+- Server: the contract emulator (`cerebras-adapters emulator`, unlimited rate) in its own process on
+  127.0.0.1, as in the peers section; `x-emulator-reply-tokens` fixes the reply: {chunks} and {chunks4}
+  content chunks per stream (plus the role chunk, the gpt-oss reasoning chunks and the final chunk: the
+  "events" column), {invoke_tokens} tokens for `invoke`.
+- Ours: `cerebras_adapters.langchain.ChatCerebras(model="{model}", api_key=..., base_url=...,
+  default_headers=...)`; langchain-cerebras: `langchain_cerebras.ChatCerebras` with the same arguments.
+  Both `.stream(messages)` consumed to the end (content collected), and `.invoke(messages)`, with the same
+  two LangChain message objects.
+- Floor: a minimal `BaseChatModel` subclass whose `_stream` yields as many pre-built
+  `ChatGenerationChunk(message=AIMessageChunk(content="tok"))` as the stream has events (built afresh
+  before each run, outside the timing; it calls no callbacks), timed through `.stream()` to the end. Raw
+  httpx: `client.stream` + `iter_lines` + `json.loads` of every event of the same emulator stream. The
+  last two columns are information, not the bound: the same floor constructing each chunk in `_stream` as
+  it yields it (what any real model pays per chunk on top of the pre-built floor), and ours against it.
+- Each answer checked once (same content-chunk count and text as raw httpx). Then, per stream length, one
+  untimed round and {stream_repeats} timed rounds in which the five run once each in a seeded shuffled
+  order; `invoke`: 20 untimed and {repeats} timed rounds of ours, langchain-cerebras and raw httpx (`post`
+  + `.json()`). Medians of `time.perf_counter()`.
+- Garbage collection: before timing, the heap (imported modules, built clients) is frozen (`gc.freeze()`),
+  so a full collection costs what the streams' own objects cost rather than what the process happens to
+  have imported. The "default GC" row repeats the long stream with the heap unfrozen, as an application
+  without `gc.freeze()` runs it (this process held {heap} GC-tracked objects when the section was written;
+  full collections walk all of them and fall on whichever path's allocations trigger them, most often the
+  one that keeps the most objects alive: last line under the tables).
+- Command: `python -m benchmarks langchain --repeats {repeats} --stream-repeats {stream_repeats}
+  --chunks {chunks}`."""
+
+
+def section(results: Results) -> Section:
+    streams = results.streams
+    method = _METHOD.format(
+        chunks=streams[0].chunks,
+        chunks4=streams[1].chunks,
+        invoke_tokens=results.invoke_tokens,
+        model=MODEL,
+        stream_repeats=streams[0].repeats,
+        repeats=results.invoke.repeats,
+        heap=f"{len(gc.get_objects()):,}",
+    )
+    body = (
+        "Acceptance (issue “LangChain: ChatCerebras”): a 1000-chunk `stream` at least 4× faster than "
+        "langchain-cerebras 0.8.2 and within 2× of (LangChain's own `BaseChatModel.stream` floor for the same "
+        "number of pre-built chunks + raw httpx for the same stream); `invoke` at least 1.8× faster than "
+        "langchain-cerebras; both stream ratios hold at 4000 chunks too.\n\n"
+        f"### Results\n\n{render(results)}\n\n"
+        f"### How it was measured\n\n{method}\n\n"
+        f"### Machine and versions\n\n{environment_markdown(environment(PACKAGES))}\n"
+    )
+    return Section("langchain", TITLE, body, ok=results.passed)
+
+
+TITLE = "LangChain: ChatCerebras vs langchain-cerebras and the LangChain floor"
+
+
+def _measure(args: argparse.Namespace) -> Section:
+    return section(run(given(args, "repeats", 300), given(args, "stream_repeats", 30), given(args, "chunks", 1000)))
+
+
+SUITE = Suite("langchain", TITLE, _measure)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_cli(argv, [SUITE], prog="python -m benchmarks.langchain_chat")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
