@@ -497,3 +497,29 @@ def test_the_non_streamed_fast_path_builds_exactly_what_validation_builds():
     gen_slow = ChatGeneration(message=slow, generation_info={"finish_reason": "stop"})
     assert gen_fast.model_dump() == gen_slow.model_dump()
     assert gen_fast.model_fields_set == gen_slow.model_fields_set
+
+
+async def test_openrouter_route_puts_reasoning_and_usage_in_the_same_places_on_every_path():
+    events = [
+        chunk_event({"role": "assistant"}), chunk_event({"reasoning": "two and two"}), chunk_event({"content": "4"}),
+        chunk_event({}, finish_reason="stop"),
+        {**chunk_event({}), "choices": [], "usage": {**usage(), "cost": 0.0001}},
+    ]
+    reply = completion("4", reasoning="two and two", model="openai/gpt-oss-120b", provider="Cerebras")
+    reply["usage"]["cost"] = 0.0001
+    server = Server(reply=reply, stream=events)
+    results = await all_four(model(server, route="openrouter"), "What is 2+2?")
+    for path, message in results.items():
+        assert message.additional_kwargs["reasoning_content"] == "two and two", path
+        assert message.content == "4", path
+        assert message.usage_metadata["total_tokens"] == 30, path
+        assert message.response_metadata["provider"] == "Cerebras", path
+        assert message.response_metadata["cost"] == 0.0001, path
+    assert all(body["model"] == "openai/gpt-oss-120b" for body in server.bodies)
+    assert all(body["provider"]["allow_fallbacks"] is False for body in server.bodies)
+
+
+def chunk_event(delta: dict[str, Any], **kw: Any) -> dict[str, Any]:
+    from tests.wire import chunk
+
+    return chunk(delta, model="openai/gpt-oss-120b", provider="Cerebras", **kw)

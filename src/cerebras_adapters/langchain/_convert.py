@@ -333,13 +333,14 @@ def chunk_to_message(chunk: ChatCompletionChunk) -> AIMessageChunk:
     """One streamed chunk → one ``AIMessageChunk`` (kept lean: it runs once per token)."""
     usage = chunk.usage
     if not chunk.choices:
-        # OpenRouter may send usage on a final chunk with no choices.
-        return AIMessageChunk(
-            content="",
-            usage_metadata=usage_metadata(usage),
-            response_metadata=response_metadata(chunk, None),
-            id=chunk.id or None,
-        )
+        # OpenRouter may send usage on a final chunk with no choices, after the finish chunk that already carried
+        # the response metadata: only what is new goes here, since LangChain concatenates the string values of
+        # repeated response_metadata keys when it merges chunks ("Cerebras" + "Cerebras").
+        extra: dict[str, Any] = {"model_provider": PROVIDER}
+        if usage is not None and usage.cost is not None:
+            extra["cost"] = usage.cost
+        return AIMessageChunk(content="", usage_metadata=usage_metadata(usage), response_metadata=extra,
+                              id=chunk.id or None)
     choice = chunk.choices[0]
     delta = choice.delta
     additional = {"reasoning_content": delta.reasoning} if delta.reasoning else {}
