@@ -3,7 +3,8 @@ updates their sections of docs/benchmarks.md.
 
 Suites: ``core-vs-httpx`` (the core client's price over raw httpx, on a bare loopback server), ``peers``
 (every Python path to Cerebras side by side on the contract emulator, import time included) and
-``langchain`` (our ChatCerebras against langchain-cerebras 0.8.2 and LangChain's own floor). A new suite is
+``langchain`` (our ChatCerebras against langchain-cerebras 0.8.2 and LangChain's own floor) and
+``litellm-provider`` (our LiteLLM provider against LiteLLM's built-in ``cerebras/``). A new suite is
 a module exposing a ``report.Suite``, added to ``SUITES``; it gets its own ``##`` section in the document.
 Peer suites need the ``bench`` dependency group (``uv sync --group dev --group bench``); missing peers are
 reported as such.
@@ -13,10 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from . import core_vs_httpx, langchain_chat, peers
+from . import core_vs_httpx, langchain_chat, litellm_provider, peers
 from .report import Suite, run_cli
 
-SUITES: list[Suite] = [core_vs_httpx.SUITE, peers.SUITE, langchain_chat.SUITE]
+SUITES: list[Suite] = [core_vs_httpx.SUITE, peers.SUITE, langchain_chat.SUITE, litellm_provider.SUITE]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

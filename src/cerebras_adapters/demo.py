@@ -49,7 +49,7 @@ class _Printer:
 
 
 @contextlib.contextmanager
-def _target(route: str | None) -> Iterator[tuple[str, dict[str, Any]]]:
+def _target(route: str | None) -> Iterator[tuple[str, dict[str, Any], Any]]:
     """Live when a key is set, otherwise the in-process emulator at 3000 tokens/s."""
     if route is None:
         route = (
@@ -59,7 +59,7 @@ def _target(route: str | None) -> Iterator[tuple[str, dict[str, Any]]]:
         )
     key_env = "OPENROUTER_API_KEY" if route == "openrouter" else "CEREBRAS_API_KEY"
     if os.environ.get(key_env):
-        yield f"live ({route})", {"route": route}
+        yield f"live ({route})", {"route": route}, None
         return
     from .testing import EmulatorServer
 
@@ -72,6 +72,7 @@ def _target(route: str | None) -> Iterator[tuple[str, dict[str, Any]]]:
                 "base_url": base,
                 "api_key": "csk-demo",
             },
+            emulator,
         )
 
 
@@ -184,17 +185,17 @@ def _optional_part(name: str, say: _Printer, part: Callable[[], None]) -> None:
 def run(out: TextIO | None = None, route: str | None = None) -> int:
     say = _Printer(out or sys.stdout)
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    with _target(route) as (where, kwargs):
+    with _target(route) as (where, kwargs, emulator):
         say(f"cerebras-adapters demo: running against {where}")
         with CerebrasClient(**kwargs) as client:
             core_demo(client, say)
-        for name, part in _extra_parts(kwargs, say):
+        for name, part in _extra_parts(kwargs, emulator, say):
             _optional_part(name, say, part)
     say("\nDone.")
     return 0
 
 
-def _extra_parts(kwargs: dict[str, Any], say: _Printer) -> list[tuple[str, Callable[[], None]]]:
+def _extra_parts(kwargs: dict[str, Any], emulator: Any, say: _Printer) -> list[tuple[str, Callable[[], None]]]:
     """The LangChain and LiteLLM parts (added by those adapters)."""
 
     def langchain_part() -> None:
@@ -216,4 +217,34 @@ def _extra_parts(kwargs: dict[str, Any], say: _Printer) -> list[tuple[str, Calla
             say(f"usage_metadata: {total.usage_metadata}")
             say(f"time_info: {total.response_metadata.get('time_info')}")
 
-    return [("LangChain: ChatCerebras", langchain_part)]
+    def litellm_part() -> None:
+        from .litellm.demo import router_demo
+
+        say.section("LiteLLM: a Router, Cerebras first, OpenRouter pinned to Cerebras as fallback")
+        if emulator is not None:
+            result = router_demo(
+                emulator.base_url,
+                openrouter_base_url=emulator.openrouter_base_url,
+                api_key="csk-demo",
+                openrouter_api_key="or-demo",
+                inject_429=lambda: emulator.fail_next(1, "429"),
+            )
+        elif os.environ.get("CEREBRAS_API_KEY") and os.environ.get("OPENROUTER_API_KEY"):
+            result = router_demo()
+        else:
+            say("(skipped: live, the Router needs both CEREBRAS_API_KEY and OPENROUTER_API_KEY)")
+            return
+        answer = result["answer"]
+        say(f"router.completion(model='fast') -> {answer['content']!r}")
+        say(f"reasoning_content: {answer['reasoning_content']!r}")
+        say(f"usage: {answer['usage']} | cost ${answer['cost_usd']}")
+        say(f"time_info: {answer['time_info']}")
+        say(f"stream: {result['stream']['chunks']} chunks -> {result['stream']['content']!r}")
+        if "fallback" in result:
+            fallback = result["fallback"]
+            say(
+                f"Cerebras answered 429 -> served through {fallback['served_through']} "
+                f"(provider {fallback['upstream_provider']}): {fallback['content']!r}, cost ${fallback['cost_usd']}"
+            )
+
+    return [("LangChain: ChatCerebras", langchain_part), ("LiteLLM: Router", litellm_part)]

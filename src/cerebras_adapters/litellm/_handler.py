@@ -1,0 +1,370 @@
+"""``CerebrasLLM``: LiteLLM's ``CustomLLM`` extension point, answered by the core client.
+
+This module owns the four entry points LiteLLM calls (``completion``, ``acompletion``, ``streaming``,
+``astreaming``, litellm.md §2.1) and the core clients behind them (one per route, key, base URL, retry count and
+unsupported-parameter policy; async ones per event loop, since connections belong to a loop). Everything else
+is the core's (validation, routes, retries, SSE) or ``_convert``'s (translation) or ``_errors``'s (exception
+mapping).
+
+Two choices that matter for the Router:
+
+* ``streaming`` sends the request before it returns, so a 429 or a 5xx before the first byte is raised from
+  ``litellm.completion(..., stream=True)`` itself and the Router's ordinary retry/fallback path sees it.
+  ``astreaming`` cannot: LiteLLM calls it from a worker thread and iterates the result on the event loop, so
+  the request goes out on the first ``__anext__``; LiteLLM then raises a 429/5xx as ``MidStreamFallbackError``
+  with ``is_pre_first_chunk=True``, which the Router's streaming fallback handles.
+* Retries: LiteLLM's ``max_retries`` is passed to the core client (the Router passes 0 and retries itself).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import weakref
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from typing import Any
+
+import httpx
+import litellm
+from litellm import exceptions as lx
+from litellm.llms.custom_llm import CustomLLM
+from litellm.types.utils import GenericStreamingChunk, ModelResponse, ModelResponseStream
+
+from .._client import AsyncCerebrasClient, CerebrasClient
+from .._streaming import AsyncStream, Stream
+from ..catalog import Catalog, default_catalog
+from ..errors import CerebrasAdapterError, RequestValidationError
+from ..routes import Route
+from ._convert import ClientSettings, StreamTranslator, fill_model_response, messages_to_wire, split_options
+from ._errors import to_litellm_error
+
+__all__ = ["PROVIDER", "CerebrasLLM"]
+
+PROVIDER = "cerebras-adapters"
+"""The default provider prefix: ``litellm.completion(model="cerebras-adapters/gpt-oss-120b", ...)``."""
+
+_StreamItem = ModelResponseStream | GenericStreamingChunk
+_ClientKey = tuple[Any, ...]
+
+
+def _route_name(route: Any) -> str:
+    return route.name if isinstance(route, Route) else str(route)
+
+
+def _timeout(value: Any) -> httpx.Timeout | None:
+    if value is None or isinstance(value, httpx.Timeout):
+        return value
+    seconds = float(value)
+    return httpx.Timeout(seconds, connect=min(seconds, 5.0))
+
+
+class _Call:
+    """One call, translated: the client settings, the Cerebras model id, wire messages and core options."""
+
+    __slots__ = ("model", "options", "route", "settings", "wire")
+
+    def __init__(self, settings: ClientSettings, model: str, wire: list[dict[str, Any]], options: dict[str, Any]):
+        self.settings = settings
+        self.route = _route_name(settings.route)
+        self.model = model
+        self.wire = wire
+        self.options = options
+
+
+class CerebrasLLM(CustomLLM):
+    """The Cerebras provider for LiteLLM (register it with ``cerebras_adapters.litellm.register()``).
+
+    ``provider`` is the prefix it is registered under (``"cerebras-adapters"``); ``catalog`` the model catalog
+    used for replaying reasoning and naming models (the process-wide one by default).
+    """
+
+    def __init__(self, provider: str = PROVIDER, catalog: Catalog | None = None) -> None:
+        super().__init__()
+        self.provider = provider
+        self.catalog = catalog if catalog is not None else default_catalog()
+        self._clients: dict[_ClientKey, CerebrasClient] = {}
+        self._async_clients: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, dict[_ClientKey, AsyncCerebrasClient]
+        ] = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
+
+    # -- clients ------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _key(settings: ClientSettings) -> _ClientKey:
+        route = settings.route if isinstance(settings.route, str) else id(settings.route)
+        return (route, settings.api_key, settings.base_url, settings.max_retries, settings.drop_params)
+
+    @staticmethod
+    def _client_kwargs(settings: ClientSettings) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {
+            "api_key": settings.api_key,
+            "base_url": settings.base_url,
+            "route": settings.route,
+            "unsupported_params": "drop" if settings.drop_params else "raise",
+        }
+        if settings.max_retries is not None:
+            kwargs["max_retries"] = settings.max_retries
+        return kwargs
+
+    def _client(self, settings: ClientSettings, model: str) -> CerebrasClient:
+        key = self._key(settings)
+        client = self._clients.get(key)
+        if client is None:
+            with self._lock:
+                client = self._clients.get(key)
+                if client is None:
+                    client = self._build(CerebrasClient, settings, model)
+                    self._clients[key] = client
+        return client
+
+    def _async_client(self, settings: ClientSettings, model: str) -> AsyncCerebrasClient:
+        loop = asyncio.get_running_loop()
+        clients = self._async_clients.get(loop)
+        if clients is None:
+            clients = self._async_clients[loop] = {}
+        key = self._key(settings)
+        client = clients.get(key)
+        if client is None:
+            client = clients[key] = self._build(AsyncCerebrasClient, settings, model)
+        return client
+
+    def _build(self, cls: Callable[..., Any], settings: ClientSettings, model: str) -> Any:
+        try:
+            return cls(**self._client_kwargs(settings), catalog=self.catalog)
+        except RequestValidationError as exc:
+            if exc.param == "api_key":
+                raise lx.AuthenticationError(message=str(exc), llm_provider=self.provider, model=model) from exc
+            raise self._error(exc, model, None) from exc
+
+    def close(self) -> None:
+        """Close the pooled sync clients (async ones close with their event loop's references)."""
+        with self._lock:
+            clients, self._clients = self._clients, {}
+        for client in clients.values():
+            client.close()
+
+    # -- translation ------------------------------------------------------------------------------------
+
+    def _call(
+        self,
+        model: str,
+        messages: list[Any],
+        api_base: str | None,
+        api_key: str | None,
+        optional_params: Mapping[str, Any],
+        litellm_params: Mapping[str, Any] | None,
+        headers: Mapping[str, str] | None,
+        timeout: Any,
+        logging_obj: Any,
+        stream: bool,
+    ) -> _Call:
+        settings, options = split_options(
+            optional_params, litellm_params, api_key=api_key, api_base=api_base, stream=stream
+        )
+        if not settings.drop_params and litellm.drop_params is True:
+            settings = ClientSettings(settings.route, settings.api_key, settings.base_url, settings.max_retries, True)
+        if headers:
+            options["extra_headers"] = {**headers, **options.get("extra_headers", {})}
+        call_timeout = _timeout(timeout)
+        if call_timeout is not None:
+            options["timeout"] = call_timeout
+        if "user" not in options:
+            # LiteLLM keeps ``user`` off a custom provider's optional_params (it is in no supported list)
+            # but records it for logging.
+            details = getattr(logging_obj, "model_call_details", None)
+            user = details.get("user") if isinstance(details, dict) else None
+            if isinstance(user, str) and user:
+                options["user"] = user
+        info = self.catalog.get(model)
+        name = info.id if info is not None else model
+        route = _route_name(settings.route)
+        try:
+            wire = messages_to_wire(model, messages, route, self.catalog)
+        except (TypeError, AttributeError) as exc:
+            raise lx.BadRequestError(
+                message=f"messages could not be read: {exc}", model=model, llm_provider=self.provider
+            ) from exc
+        return _Call(settings, name, wire, options)
+
+    def _error(self, exc: CerebrasAdapterError, model: str, client: Any) -> Exception:
+        url = f"{client.base_url}/chat/completions" if client is not None else None
+        return to_litellm_error(exc, model=model, provider=self.provider, url=url)
+
+    # -- entry points -----------------------------------------------------------------------------------
+
+    def completion(
+        self,
+        model: str,
+        messages: list[Any],
+        api_base: str | None,
+        custom_prompt_dict: dict[str, Any],
+        model_response: ModelResponse,
+        print_verbose: Callable[..., Any],
+        encoding: Any,
+        api_key: str | None,
+        logging_obj: Any,
+        optional_params: dict[str, Any],
+        acompletion: Any = None,
+        litellm_params: dict[str, Any] | None = None,
+        logger_fn: Any = None,
+        headers: dict[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        client: Any = None,
+    ) -> ModelResponse:
+        call = self._call(
+            model,
+            messages,
+            api_base,
+            api_key,
+            optional_params,
+            litellm_params,
+            headers,
+            timeout,
+            logging_obj,
+            stream=False,
+        )
+        core = self._client(call.settings, model)
+        try:
+            completion = core.chat.completions.create(model=model, messages=call.wire, **call.options)
+        except CerebrasAdapterError as exc:
+            raise self._error(exc, model, core) from exc
+        return fill_model_response(model_response, completion, model=call.model, route=call.route)
+
+    async def acompletion(
+        self,
+        model: str,
+        messages: list[Any],
+        api_base: str | None,
+        custom_prompt_dict: dict[str, Any],
+        model_response: ModelResponse,
+        print_verbose: Callable[..., Any],
+        encoding: Any,
+        api_key: str | None,
+        logging_obj: Any,
+        optional_params: dict[str, Any],
+        acompletion: Any = None,
+        litellm_params: dict[str, Any] | None = None,
+        logger_fn: Any = None,
+        headers: dict[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        client: Any = None,
+    ) -> ModelResponse:
+        call = self._call(
+            model,
+            messages,
+            api_base,
+            api_key,
+            optional_params,
+            litellm_params,
+            headers,
+            timeout,
+            logging_obj,
+            stream=False,
+        )
+        core = self._async_client(call.settings, model)
+        try:
+            completion = await core.chat.completions.create(model=model, messages=call.wire, **call.options)
+        except CerebrasAdapterError as exc:
+            raise self._error(exc, model, core) from exc
+        return fill_model_response(model_response, completion, model=call.model, route=call.route)
+
+    def streaming(  # type: ignore[override]
+        self,
+        model: str,
+        messages: list[Any],
+        api_base: str | None,
+        custom_prompt_dict: dict[str, Any],
+        model_response: ModelResponse,
+        print_verbose: Callable[..., Any],
+        encoding: Any,
+        api_key: str | None,
+        logging_obj: Any,
+        optional_params: dict[str, Any],
+        acompletion: Any = None,
+        litellm_params: dict[str, Any] | None = None,
+        logger_fn: Any = None,
+        headers: dict[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        client: Any = None,
+    ) -> Iterator[_StreamItem]:
+        call = self._call(
+            model,
+            messages,
+            api_base,
+            api_key,
+            optional_params,
+            litellm_params,
+            headers,
+            timeout,
+            logging_obj,
+            stream=True,
+        )
+        core = self._client(call.settings, model)
+        try:  # sent now, not on first iteration: errors before the first byte reach the Router as such
+            stream = core.chat.completions.create(model=model, messages=call.wire, stream=True, **call.options)
+        except CerebrasAdapterError as exc:
+            raise self._error(exc, model, core) from exc
+        return self._iterate(stream, StreamTranslator(model=call.model, route=call.route), model, core)
+
+    def _iterate(self, stream: Stream, translator: StreamTranslator, model: str, core: Any) -> Iterator[_StreamItem]:
+        translate = translator.translate
+        try:
+            for chunk in stream:
+                item = translate(chunk)
+                if item is not None:
+                    yield item
+        except CerebrasAdapterError as exc:
+            raise self._error(exc, model, core) from exc
+        finally:
+            stream.close()
+        yield translator.final(stream.rate_limits, stream.request_id)
+
+    async def astreaming(  # type: ignore[override]
+        self,
+        model: str,
+        messages: list[Any],
+        api_base: str | None,
+        custom_prompt_dict: dict[str, Any],
+        model_response: ModelResponse,
+        print_verbose: Callable[..., Any],
+        encoding: Any,
+        api_key: str | None,
+        logging_obj: Any,
+        optional_params: dict[str, Any],
+        acompletion: Any = None,
+        litellm_params: dict[str, Any] | None = None,
+        logger_fn: Any = None,
+        headers: dict[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        client: Any = None,
+    ) -> AsyncIterator[_StreamItem]:
+        # An async generator: LiteLLM calls this from a worker thread and iterates it on the event loop.
+        call = self._call(
+            model,
+            messages,
+            api_base,
+            api_key,
+            optional_params,
+            litellm_params,
+            headers,
+            timeout,
+            logging_obj,
+            stream=True,
+        )
+        core = self._async_client(call.settings, model)
+        translator = StreamTranslator(model=call.model, route=call.route)
+        translate = translator.translate
+        stream: AsyncStream | None = None
+        try:
+            stream = await core.chat.completions.create(model=model, messages=call.wire, stream=True, **call.options)
+            async for chunk in stream:
+                item = translate(chunk)
+                if item is not None:
+                    yield item
+        except CerebrasAdapterError as exc:
+            raise self._error(exc, model, core) from exc
+        finally:
+            if stream is not None:
+                await stream.close()
+        yield translator.final(stream.rate_limits, stream.request_id)

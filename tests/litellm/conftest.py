@@ -1,0 +1,100 @@
+"""Shared harness of the LiteLLM provider tests: the provider registered once, calls against the emulator.
+
+``LITELLM_LOCAL_MODEL_COST_MAP`` is set before anything imports litellm: otherwise its import fetches the
+price map from GitHub (litellm.md §1.5), which is slow offline and blocked by pytest-socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+litellm = pytest.importorskip("litellm")
+
+from cerebras_adapters.litellm import CerebrasLLM, register  # noqa: E402
+from cerebras_adapters.testing import EmulatorServer  # noqa: E402
+
+litellm.suppress_debug_info = True  # no "Give Feedback / Get Help" banner on every mapped exception
+
+KEY = "csk-test"
+PROVIDER = "cerebras-adapters"
+HELLO = [{"role": "user", "content": "hi"}]
+
+
+_READ_ONLY = r"ignore:Items? .* `ReadOnly` qualifier:UserWarning"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # LiteLLM's TypedDicts use typing.ReadOnly and pydantic warns when it first builds them, sometimes in
+    # LiteLLM's logging threads while a test runs: filter for the whole of every test of this directory.
+    here = str(Path(__file__).parent)
+    for item in items:
+        if str(item.path).startswith(here):
+            item.add_marker(pytest.mark.filterwarnings(_READ_ONLY))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def provider() -> CerebrasLLM:
+    return register()
+
+
+@pytest.fixture(autouse=True)
+def _litellm_globals(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    # Tests that change LiteLLM's globals do it through monkeypatch; these guard the rest.
+    monkeypatch.setattr(litellm, "drop_params", False)
+    monkeypatch.setattr(litellm, "callbacks", list(litellm.callbacks))
+    yield
+
+
+class Caller:
+    """One way of calling LiteLLM (sync or async); streams are drained to their list of chunks."""
+
+    def __init__(self, mode: str, emulator: EmulatorServer) -> None:
+        self.mode = mode
+        self.emulator = emulator
+
+    def kwargs(self, model: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+        route = kwargs.get("route")
+        base = self.emulator.openrouter_base_url if route == "openrouter" else self.emulator.base_url
+        out = {"model": f"{PROVIDER}/{model}", "messages": HELLO, "api_base": base, "api_key": KEY}
+        out.update(kwargs)
+        return out
+
+    def complete(self, model: str = "gpt-oss-120b", **kwargs: Any) -> Any:
+        args = self.kwargs(model, kwargs)
+        if self.mode == "sync":
+            return litellm.completion(**args)
+        return asyncio.run(litellm.acompletion(**args))
+
+    def stream(self, model: str = "gpt-oss-120b", **kwargs: Any) -> list[Any]:
+        args = self.kwargs(model, {**kwargs, "stream": True})
+        if self.mode == "sync":
+            return list(litellm.completion(**args))
+
+        async def drain() -> list[Any]:
+            return [chunk async for chunk in await litellm.acompletion(**args)]
+
+        return asyncio.run(drain())
+
+
+@pytest.fixture(params=["sync", "async"])
+def call(request: pytest.FixtureRequest, cerebras_emulator: EmulatorServer) -> Caller:
+    return Caller(request.param, cerebras_emulator)
+
+
+@pytest.fixture
+def sync_call(cerebras_emulator: EmulatorServer) -> Caller:
+    return Caller("sync", cerebras_emulator)
+
+
+def chat_bodies(emulator: EmulatorServer) -> list[dict[str, Any]]:
+    """The JSON bodies of the chat requests the emulator received, oldest first."""
+    return [r.json() for r in emulator.requests if r.path.endswith("/chat/completions")]
