@@ -7,7 +7,7 @@ endif
 .PHONY: demo test lint bench sync record docs
 
 sync:
-	$(UV) sync --locked --inexact --group dev
+	$(UV) sync --locked --inexact --group dev --group bench
 
 # The demo: live with CEREBRAS_API_KEY (or OPENROUTER_API_KEY), otherwise on the built-in contract emulator.
 demo: sync
