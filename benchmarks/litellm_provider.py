@@ -30,8 +30,6 @@ import gc
 import os
 import pstats
 import statistics
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
@@ -44,6 +42,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 import httpx
 
+from .emulator import EmulatorProcess
 from .report import Section, Suite, environment, environment_markdown, markdown_table
 
 __all__ = ["SUITE", "WORKLOADS", "EmulatorProcess", "Row", "drain_logging", "profile_streams", "render", "run"]
@@ -71,37 +70,6 @@ GOALS: dict[str, float | None] = {
     "async stream, default settings": None,  # reported, not part of the acceptance
 }
 _PACKAGES = ("cerebras-adapters", "litellm", "openai", "httpx", "pydantic")
-
-
-class EmulatorProcess:
-    """``cerebras-adapters emulator --port 0`` in a child process (bound to 127.0.0.1)."""
-
-    def __init__(self) -> None:
-        self._proc: subprocess.Popen[str] | None = None
-        self.base_url = ""
-
-    def __enter__(self) -> EmulatorProcess:
-        code = "import sys; from cerebras_adapters.cli import main; sys.exit(main())"
-        self._proc = subprocess.Popen(
-            [sys.executable, "-u", "-c", code, "emulator", "--host", "127.0.0.1", "--port", "0"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        assert self._proc.stdout is not None
-        line = self._proc.stdout.readline()
-        if " on " not in line:
-            self.__exit__()
-            raise RuntimeError(f"the emulator did not start: {line!r}")
-        self.base_url = line.split(" on ", 1)[1].split(" ", 1)[0]
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._proc is not None:
-            self._proc.terminate()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self._proc.wait(5)
-            self._proc = None
 
 
 def reply_tokens_for(base_url: str, chunks: int) -> int:
