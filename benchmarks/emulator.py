@@ -19,9 +19,10 @@ import time
 
 import httpx
 
+from ._child import HOST, ChildServer
+
 __all__ = ["HOST", "EmulatorProcess"]
 
-HOST = "127.0.0.1"
 _READY = re.compile(rb"http://127\.0\.0\.1:(\d+)/v1")
 _START_TIMEOUT = 30.0
 
@@ -39,23 +40,12 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
-class EmulatorProcess:
+class EmulatorProcess(ChildServer):
     """``with EmulatorProcess() as emulator: emulator.base_url`` (``http://127.0.0.1:PORT/v1``)."""
 
     def __init__(self, *extra_args: str) -> None:
+        super().__init__()
         self._extra_args = extra_args
-        self._process: subprocess.Popen[bytes] | None = None
-        self.port = 0
-
-    @property
-    def origin(self) -> str:
-        """``http://127.0.0.1:PORT``: the base URL for clients that add ``/v1`` themselves."""
-        return f"http://{HOST}:{self.port}"
-
-    @property
-    def base_url(self) -> str:
-        """The API base URL with its version path, as most clients take it."""
-        return f"{self.origin}/v1"
 
     def start(self) -> EmulatorProcess:
         command = [sys.executable, "-u", "-c", _CHILD, "emulator", "--host", HOST, "--port", "0", *self._extra_args]
@@ -99,23 +89,3 @@ class EmulatorProcess:
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"the emulator on {self.base_url} does not answer /v1/tcp_warming")
                 time.sleep(0.05)
-
-    def stop(self) -> None:
-        process, self._process = self._process, None
-        if process is None:
-            return
-        if process.stdin is not None:
-            process.stdin.close()  # the child exits at EOF on stdin
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
-
-    def __enter__(self) -> EmulatorProcess:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

@@ -37,7 +37,10 @@ from typing import Any
 __all__ = ["DEFAULT_CHUNKS", "LoopbackServer", "completion_body", "stream_body"]
 
 DEFAULT_CHUNKS = 1000
-HOST = "127.0.0.1"
+if __package__:
+    from ._child import HOST, ChildServer
+else:  # run as a script in the child process (``python loopback.py``)
+    from _child import HOST, ChildServer
 MODEL = "gpt-oss-120b"
 CHAT_ID = "chatcmpl-5e1f0b7a-3c2d-4a9e-8f10-b3ec0bench001"
 FINGERPRINT = "fp_7c41d0e2b9a85f3362e1"
@@ -271,17 +274,8 @@ async def _serve() -> None:
     server.close()  # open keep-alive connections die with the process; waiting for them could hang
 
 
-class LoopbackServer:
+class LoopbackServer(ChildServer):
     """The loopback server in a child process: ``with LoopbackServer() as server: server.base_url``."""
-
-    def __init__(self) -> None:
-        self._process: subprocess.Popen[bytes] | None = None
-        self.port = 0
-
-    @property
-    def base_url(self) -> str:
-        """The API base URL with its version path, as the client takes it (``http://127.0.0.1:PORT/v1``)."""
-        return f"http://{HOST}:{self.port}/v1"
 
     def start(self) -> LoopbackServer:
         process = subprocess.Popen(
@@ -295,26 +289,6 @@ class LoopbackServer:
             raise RuntimeError(f"loopback server failed to start (said {line!r})")
         self.port = int(line)
         return self
-
-    def stop(self) -> None:
-        process, self._process = self._process, None
-        if process is None:
-            return
-        if process.stdin is not None:
-            process.stdin.close()  # the server exits at EOF on stdin
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
-
-    def __enter__(self) -> LoopbackServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 if __name__ == "__main__":
