@@ -97,7 +97,9 @@ HEADER_OPTIONS = [
     ("queue_threshold", 500, {"service_tier": "flex"}, "queue_threshold", "500"),
     ("api_version", 2, {}, "X-Cerebras-Version-Patch", "2"),
 ]
-SPECIAL_OPTIONS = {"max_tokens", "disable_reasoning", "extra_body", "extra_headers", "timeout"}
+SPECIAL_OPTIONS = {
+    "max_tokens", "disable_reasoning", "extra_body", "extra_headers", "timeout", "attempt_timeout", "deadline"
+}
 
 
 def test_every_declared_option_has_a_wire_test_here():

@@ -1,34 +1,45 @@
 """The clients: ``CerebrasClient`` and ``AsyncCerebrasClient``, shaped like the official SDKs.
 
-This module owns connection handling, retries and turning HTTP responses into results or errors. The two
-clients share every decision (``_ClientCore`` and ``_Retry``); each has only its own I/O loop, in the way
-httpx's ``Client``/``AsyncClient`` do. It must not validate options (``_request``), shape routes
-(``routes``) or parse SSE (``_streaming``).
+This module owns connection handling, retries, time limits and turning HTTP responses into results or errors.
+The two clients share every decision (``_ClientCore``, ``_Retry`` and ``CallClock``); each has only its own I/O
+loop, in the way httpx's ``Client``/``AsyncClient`` do. It must not validate options (``_request``), shape
+routes (``routes``) or parse SSE (``_streaming``).
 
-Retry policy (cerebras-api.md §5.3, checklist item 7; matches cerebras-cloud-sdk 1.91.0): connection errors,
-timeouts, 408, 409, 429 and >= 500 are retried up to ``max_retries`` times (default 2); ``x-should-retry``
-overrides; ``retry-after-ms`` / ``retry-after`` are honoured when 0 < d <= 60 s, otherwise the delay is
-``min(0.5 * 2**n, 8) * (1 - 0.25 * random())``. A stream is retried only before its first byte is read.
+Retry policy (docs/api-facts.md#retries; matches cerebras-cloud-sdk 1.91.0): connection errors, timeouts, 408,
+409, 429 and >= 500 are retried up to ``max_retries`` times (default 2); ``x-should-retry`` overrides;
+``retry-after-ms`` / ``retry-after`` are honoured when 0 < d <= 60 s, otherwise the delay is
+``min(0.5 * 2**n, 8) * (1 - 0.25 * random())``. A stream is retried only before its first byte is read. Errors
+that come from this side (an illegal header, an unsupported URL scheme) are never retried.
+
+Time limits: ``timeout`` bounds each connect, read and write (httpx); ``attempt_timeout`` (default 600 s) bounds
+one attempt from sending to the last byte, streams included; ``deadline`` (default none) bounds the whole call,
+retries and backoff included. A retry that would not fit in the deadline is not made.
+
+Nothing from httpx reaches the caller: every failure is one of ``cerebras_adapters.errors``. Requests are logged
+at DEBUG and retries at INFO on the ``cerebras_adapters`` logger, never with a header.
 """
 
 from __future__ import annotations
 
 import asyncio
 import builtins
-import email.utils
+import logging
+import math
 import os
 import random
 import threading
 import time
 from collections.abc import Iterable, Mapping
-from typing import Any, Literal, overload
+from typing import Any, Literal, NoReturn, overload
 
 import httpx
 import pydantic
 import pydantic_core
 from typing_extensions import Unpack
 
-from ._request import PreparedRequest, UnsupportedPolicy, prepare_chat_request
+from ._deadline import Alarm, CallClock, arm_async, arm_sync
+from ._headers import check_api_key, check_headers
+from ._request import PreparedRequest, UnsupportedPolicy, encode_body, prepare_chat_request
 from ._streaming import AsyncStream, Stream, _StreamState
 from .catalog import Catalog, default_catalog
 from .errors import (
@@ -37,18 +48,27 @@ from .errors import (
     APIResponseValidationError,
     APITimeoutError,
     RequestValidationError,
+    parse_retry_after,
     status_error,
 )
 from .options import ChatCompletionOptions, Message
 from .routes import USER_AGENT, Route, RouteName, resolve_route
 from .types import ChatCompletion, ChatCompletionChunk, ModelList, RateLimits
 
-__all__ = ["DEFAULT_TIMEOUT", "AsyncCerebrasClient", "CerebrasClient"]
+__all__ = ["DEFAULT_ATTEMPT_TIMEOUT", "DEFAULT_LIMITS", "DEFAULT_TIMEOUT", "AsyncCerebrasClient", "CerebrasClient"]
+
+logger = logging.getLogger("cerebras_adapters")
 
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
+DEFAULT_ATTEMPT_TIMEOUT = 600.0
+# Keep every connection a burst opened (up to 1000) for the keep-alive expiry: with httpx's default of 20
+# kept connections, 256 concurrent streams opened 256 connections per batch and closed 236 of them again.
+DEFAULT_LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=1000, keepalive_expiry=5.0)
 DEFAULT_MAX_RETRIES = 2
 _RETRY_STATUSES = frozenset({408, 409, 429})
 _MAX_RETRY_AFTER = 60.0
+# Failures caused by what this side sent: retrying cannot help.
+_NOT_RETRYABLE = (httpx.LocalProtocolError, httpx.UnsupportedProtocol)
 
 
 _ID_HEADERS = (b"x-request-id", b"inference-id", b"x-generation-id")  # in order of preference
@@ -72,6 +92,41 @@ def _response_meta(headers: httpx.Headers) -> tuple[RateLimits | None, str | Non
     return (RateLimits.from_headers(limits) if limits else None), request_id
 
 
+def _seconds(name: str, value: Any, *, allow_none: bool = True, model: str | None = None) -> float | None:
+    """A time limit in seconds: a finite number > 0 (or None where that means "no limit")."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise RequestValidationError(
+            f"{name} must be a finite number of seconds > 0, not {value!r}.",
+            param=name,
+            model=model,
+            fix=f"pass {name}=30 (seconds){', or None for no limit' if allow_none else ''}",
+        )
+    return float(value)
+
+
+def _timeout(value: float | httpx.Timeout | None, default: httpx.Timeout, model: str | None = None) -> httpx.Timeout:
+    if value is None:
+        return default
+    if isinstance(value, httpx.Timeout):
+        for part, seconds in value.as_dict().items():
+            _seconds(f"timeout.{part}", seconds, model=model)
+        return value
+    seconds = _seconds("timeout", value, allow_none=False, model=model)
+    assert seconds is not None
+    return httpx.Timeout(seconds, connect=min(seconds, 5.0))
+
+
+def _safe_url(url: str) -> str:
+    """The URL without user info, for logs and error messages."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError, ValueError):
+        return "<invalid URL>"
+    return str(parsed.copy_with(username=None, password=None)) if parsed.userinfo else url
+
+
 class _Retry:
     """The retry decisions for one call; the I/O loops ask it what to do after each failed attempt."""
 
@@ -81,54 +136,128 @@ class _Retry:
         self.max_retries = max_retries
         self.attempt = 0
 
-    def after_exception(self, exc: httpx.TransportError) -> float:
-        """Delay before the next attempt, or raise the mapped error when no attempt is left."""
-        if self.attempt >= self.max_retries:
-            if isinstance(exc, httpx.TimeoutException):
-                raise APITimeoutError(f"request timed out: {exc!r}") from exc
-            raise APIConnectionError(f"connection error: {exc!r}") from exc
-        return self._next_delay(None)
-
-    def after_status(self, response: httpx.Response) -> float | None:
+    def after_status(self, status: int, headers: httpx.Headers) -> float | None:
         """Delay before retrying an error status, or None when it must not be retried."""
         if self.attempt >= self.max_retries:
             return None
-        override = response.headers.get("x-should-retry")
+        override = headers.get("x-should-retry")
         if override == "true":
-            return self._next_delay(response.headers)
+            return self._next_delay(headers)
         if override == "false":
             return None
-        status = response.status_code
         if status in _RETRY_STATUSES or status >= 500:
-            return self._next_delay(response.headers)
+            return self._next_delay(headers)
         return None
+
+    def after_failure(self) -> float | None:
+        """Delay before retrying after a connection failure or timeout, or None when no attempt is left."""
+        if self.attempt >= self.max_retries:
+            return None
+        return self._next_delay(None)
 
     def _next_delay(self, headers: httpx.Headers | None) -> float:
         taken = self.attempt
         self.attempt += 1
-        hinted = _retry_after(headers) if headers is not None else None
+        hinted = parse_retry_after(headers) if headers is not None else None
         if hinted is not None and 0 < hinted <= _MAX_RETRY_AFTER:
             return hinted
         return min(0.5 * 2.0**taken, 8.0) * (1 - 0.25 * random.random())
 
 
-def _retry_after(headers: httpx.Headers) -> float | None:
-    ms = headers.get("retry-after-ms")
-    if ms is not None:
-        try:
-            return float(ms) / 1000
-        except ValueError:
-            pass
-    raw = headers.get("retry-after")
-    if raw is None:
-        return None
-    try:
-        return float(raw)
-    except ValueError:
-        parsed = email.utils.parsedate_to_datetime(raw) if raw else None
-        if parsed is None:
-            return None
-        return parsed.timestamp() - time.time()
+class _Exchange:
+    """One call on the wire: the request, its clock and retry state, and what each failed attempt means."""
+
+    __slots__ = ("base_timeouts", "clock", "core", "end", "prepared", "request", "retry", "started", "stream")
+
+    def __init__(
+        self,
+        core: _ClientCore,
+        request: httpx.Request,
+        prepared: PreparedRequest | None,
+        stream: bool,
+        clock: CallClock,
+    ) -> None:
+        self.core = core
+        self.request = request
+        self.prepared = prepared
+        self.stream = stream
+        self.clock = clock
+        self.retry = _Retry(core.max_retries)
+        self.base_timeouts: dict[str, Any] = request.extensions.get("timeout") or {}
+        self.started = 0.0
+        self.end = math.inf
+
+    def begin(self) -> float:
+        """Start an attempt: its end time, with every httpx timeout capped at it."""
+        clock = self.clock
+        if clock.call_expired():
+            raise APITimeoutError(
+                f"the call's deadline of {clock.deadline} s was reached after {self.retry.attempt} retries"
+            )
+        end = self.end = clock.attempt_end()
+        self.request.extensions["timeout"] = clock.capped(self.base_timeouts, end)
+        self.started = time.monotonic()
+        return end
+
+    def responded(self, response: httpx.Response) -> None:
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "%s %s -> %d (request id %s) in %.1f ms",
+                self.request.method,
+                _safe_url(str(self.request.url)),
+                response.status_code,
+                _response_meta(response.headers)[1],
+                (time.monotonic() - self.started) * 1000,
+            )
+
+    def after_failure(self, exc: Exception, alarm: Alarm | None, end: float) -> float:
+        """After a transport failure: the delay before the next attempt, or raise the mapped error."""
+        timed_out = (
+            isinstance(exc, (httpx.TimeoutException, _AttemptTimeUp))
+            or (alarm is not None and alarm.fired)
+            or time.monotonic() >= end
+        )
+        error = self.core._connection_error(exc, timed_out=timed_out, clock=self.clock)
+        if isinstance(exc, _NOT_RETRYABLE) or (timed_out and self.clock.call_expired()):
+            self._give_up(error, exc)
+        delay = self.retry.after_failure()
+        if delay is None or not self.clock.leaves_room_for(delay):
+            self._give_up(error, exc)
+        self._log_retry(delay, error.message)
+        return delay
+
+    def after_status(self, response: httpx.Response, content: bytes) -> float:
+        """After an error status: the delay before the next attempt, or raise the mapped error."""
+        delay = self.retry.after_status(response.status_code, response.headers)
+        if delay is None or not self.clock.leaves_room_for(delay):
+            raise self.core._error(response, content, self.prepared)
+        self._log_retry(delay, f"HTTP {response.status_code}")
+        return delay
+
+    def _give_up(self, error: APIError, cause: Exception) -> NoReturn:
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("giving up on %s after %d attempts: %s", self.where(), self.retry.attempt + 1, error.message)
+        # The cause's text may quote what was sent; never chain one that holds the key.
+        if self.core._redact(str(cause)) != str(cause):
+            raise error from None
+        raise error from cause
+
+    def _log_retry(self, delay: float, reason: str) -> None:
+        logger.info(
+            "retrying %s in %.2f s (retry %d of %d): %s",
+            self.where(),
+            delay,
+            self.retry.attempt,
+            self.retry.max_retries,
+            reason,
+        )
+
+    def where(self) -> str:
+        return f"{self.request.method} {_safe_url(str(self.request.url))}"
+
+
+class _AttemptTimeUp(Exception):
+    """Raised by the body readers when the attempt's time ran out between reads."""
 
 
 class _ClientCore:
@@ -141,36 +270,46 @@ class _ClientCore:
         base_url: str | None,
         route: Route | RouteName | str | None,
         timeout: float | httpx.Timeout | None,
+        attempt_timeout: float | None,
+        deadline: float | None,
         max_retries: int,
         default_headers: Mapping[str, str] | None,
         unsupported_params: UnsupportedPolicy,
         catalog: Catalog | None,
     ) -> None:
         self.route = resolve_route(route)
-        key = api_key if api_key is not None else os.environ.get(self.route.api_key_env)
-        if not key:
-            raise RequestValidationError(
-                f"No API key for the {self.route.name} route.",
-                param="api_key",
-                fix=f"pass api_key=... or set {self.route.api_key_env}",
-            )
+        if api_key is not None:
+            key = check_api_key(api_key, source="the api_key argument")
+        else:
+            from_env = os.environ.get(self.route.api_key_env)
+            if not from_env:
+                raise RequestValidationError(
+                    f"No API key for the {self.route.name} route.",
+                    param="api_key",
+                    fix=f"pass api_key=... or set {self.route.api_key_env}",
+                )
+            key = check_api_key(from_env, source=f"the {self.route.api_key_env} environment variable")
         self.api_key = key
         self.base_url = (base_url or os.environ.get(self.route.base_url_env) or self.route.default_base_url).rstrip("/")
-        if max_retries < 0:
-            raise RequestValidationError("max_retries must be >= 0.", param="max_retries", fix="pass 0 or more")
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+            raise RequestValidationError(
+                f"max_retries must be an int >= 0, not {max_retries!r}.", param="max_retries", fix="pass 0 or more"
+            )
         self.max_retries = max_retries
-        self.timeout = (
-            DEFAULT_TIMEOUT
-            if timeout is None
-            else (timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout, connect=5.0))
-        )
+        self.timeout = _timeout(timeout, DEFAULT_TIMEOUT)
+        self.attempt_timeout = _seconds("attempt_timeout", attempt_timeout)
+        self.deadline = _seconds("deadline", deadline)
         self.unsupported_params: UnsupportedPolicy = unsupported_params
         self.catalog = catalog if catalog is not None else default_catalog()
+        if default_headers:
+            check_headers(default_headers, param="default_headers")
+        route_headers = self.route.default_headers()
+        check_headers(route_headers, param="route")
         self._headers = {
             "Authorization": f"Bearer {key}",
             "Accept": "application/json",
             "User-Agent": USER_AGENT,
-            **self.route.default_headers(),
+            **route_headers,
             **(default_headers or {}),
         }
         self._chat_url = f"{self.base_url}/chat/completions"
@@ -179,14 +318,35 @@ class _ClientCore:
         self._post_headers = httpx.Headers(json_headers)
         self._stream_headers = httpx.Headers({**json_headers, "Accept": "text/event-stream"})
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(route={self.route.name!r}, base_url={_safe_url(self.base_url)!r})"
+
+    def _redact(self, text: str) -> str:
+        key = self.api_key
+        return text.replace(key, f"{key[:4]}…(redacted)") if key and key in text else text
+
     def _prepare(
-        self, model: str, messages: Iterable[Message], stream: bool, options: Mapping[str, Any]
-    ) -> PreparedRequest:
+        self, model: str, messages: Iterable[Message], stream: bool, options: dict[str, Any]
+    ) -> tuple[PreparedRequest, CallClock]:
+        # Time limits are this module's, not request options: take them out before the request is validated.
+        timeout = options.pop("timeout", None)
+        attempt_timeout = options.pop("attempt_timeout", None)
+        deadline = options.pop("deadline", None)
         prepared = prepare_chat_request(
             model, messages, stream, options, catalog=self.catalog, unsupported_params=self.unsupported_params
         )
+        if timeout is not None:
+            prepared.timeout = _timeout(timeout, self.timeout, model)
+        clock = CallClock(
+            _seconds("attempt_timeout", attempt_timeout, model=model)
+            if attempt_timeout is not None
+            else self.attempt_timeout,
+            _seconds("deadline", deadline, model=model) if deadline is not None else self.deadline,
+        )
         self.route.shape(prepared, self.catalog)
-        return prepared
+        if prepared.headers:
+            check_headers(prepared.headers, param="extra_headers")
+        return prepared, clock
 
     def _build(self, http: httpx.Client | httpx.AsyncClient, prepared: PreparedRequest) -> httpx.Request:
         headers = self._stream_headers if prepared.stream else self._post_headers
@@ -195,11 +355,33 @@ class _ClientCore:
             headers.update(prepared.headers)
         timeout = self.timeout if prepared.timeout is None else prepared.timeout
         return http.build_request(
-            "POST", self._chat_url, content=pydantic_core.to_json(prepared.body), headers=headers, timeout=timeout
+            "POST", self._chat_url, content=encode_body(prepared), headers=headers, timeout=timeout
         )
 
-    def _error(self, response: httpx.Response, prepared: PreparedRequest | None) -> APIError:
-        content = response.content
+    def _get_request(self, http: httpx.Client | httpx.AsyncClient, path: str, params: Any) -> httpx.Request:
+        return http.build_request("GET", f"{self.base_url}{path}", params=params, headers=self._headers)
+
+    def _connection_error(self, exc: Exception, *, timed_out: bool, clock: CallClock) -> APIError:
+        detail = self._redact(f"{type(exc).__name__}: {exc}") if str(exc) else type(exc).__name__
+        if timed_out:
+            if clock.call_expired():
+                return APITimeoutError(f"the call's deadline of {clock.deadline} s was reached ({detail})")
+            if isinstance(exc, (_AttemptTimeUp, httpx.RemoteProtocolError)) or not isinstance(
+                exc, httpx.TimeoutException
+            ):
+                return APITimeoutError(f"the attempt took longer than attempt_timeout={clock.attempt_timeout} s")
+            return APITimeoutError(f"request timed out ({detail})")
+        return APIConnectionError(f"connection error: {detail}")
+
+    def _undecodable(self, exc: httpx.HTTPError, response: httpx.Response) -> APIError:
+        rate_limits, request_id = _response_meta(response.headers)
+        return APIResponseValidationError(
+            f"the response body could not be decoded ({type(exc).__name__}: {self._redact(str(exc))})",
+            request_id=request_id,
+            rate_limits=rate_limits,
+        )
+
+    def _error(self, response: httpx.Response, content: bytes, prepared: PreparedRequest | None) -> APIError:
         body: Any
         try:
             body = pydantic_core.from_json(content) if content else None
@@ -215,8 +397,7 @@ class _ClientCore:
         )
         return self.route.map_error(error, prepared) if prepared is not None else error
 
-    def _completion(self, response: httpx.Response) -> ChatCompletion:
-        content = response.content
+    def _completion(self, response: httpx.Response, content: bytes) -> ChatCompletion:
         headers = response.headers
         rate_limits, request_id = _response_meta(headers)
         try:
@@ -226,10 +407,11 @@ class _ClientCore:
                 f"response is not a chat completion: {content[:200]!r}",
                 body=content.decode("utf-8", "replace"),
                 request_id=request_id,
+                rate_limits=rate_limits,
             ) from exc
         completion.attach_http(rate_limits, request_id, headers)
         # An error JSON may arrive with a 2xx (SDK ErrorChunkResponse; OpenRouter embeds provider errors in
-        # the choice with finish_reason "error", openrouter.md §1.4).
+        # the choice with finish_reason "error", docs/api-facts.md#openrouter-errors).
         extras = completion.model_extra or {}
         if "error" in extras or "status_code" in extras:
             raise status_error(
@@ -248,9 +430,43 @@ class _ClientCore:
         self.route.check_served_by(completion.provider, request_id=completion.request_id)
         return completion
 
-    def _stream_state(self, response: httpx.Response) -> _StreamState:
+    def _json(self, response: httpx.Response, content: bytes) -> Any:
+        try:
+            return pydantic_core.from_json(content)
+        except ValueError as exc:
+            rate_limits, request_id = _response_meta(response.headers)
+            raise APIResponseValidationError(
+                f"response is not JSON: {content[:200]!r}",
+                body=content.decode("utf-8", "replace"),
+                request_id=request_id,
+                rate_limits=rate_limits,
+            ) from exc
+
+    def _stream_state(self, response: httpx.Response, alarm: Alarm | None, end: float) -> _StreamState:
         headers = response.headers
-        return _StreamState(self.route, headers, *_response_meta(headers))
+        return _StreamState(self.route, headers, *_response_meta(headers), alarm=alarm, end=end)
+
+
+def _read_sync(response: httpx.Response, alarm: Alarm | None, end: float) -> bytes:
+    parts = []
+    for piece in response.iter_bytes():
+        parts.append(piece)
+        if time.monotonic() >= end:
+            raise _AttemptTimeUp
+    if alarm is not None and alarm.fired:
+        raise _AttemptTimeUp  # the watchdog cut a body that ended as if complete
+    return b"".join(parts)
+
+
+async def _read_async(response: httpx.Response, alarm: Alarm | None, end: float) -> bytes:
+    parts = []
+    async for piece in response.aiter_bytes():
+        parts.append(piece)
+        if time.monotonic() >= end:
+            raise _AttemptTimeUp
+    if alarm is not None and alarm.fired:
+        raise _AttemptTimeUp
+    return b"".join(parts)
 
 
 class CerebrasClient(_ClientCore):
@@ -258,8 +474,11 @@ class CerebrasClient(_ClientCore):
 
     ``CerebrasClient(api_key=None, base_url=None, route="cerebras", timeout=60, max_retries=2)``:
     ``api_key`` defaults to ``CEREBRAS_API_KEY`` (``OPENROUTER_API_KEY`` on the OpenRouter route) and
-    ``base_url`` (with the version path, e.g. ``https://api.cerebras.ai/v1``) to the route's. Use it as a
-    context manager or call ``close()``.
+    ``base_url`` (with the version path, e.g. ``https://api.cerebras.ai/v1``) to the route's. ``timeout`` bounds
+    each connect/read/write, ``attempt_timeout`` (default 600 s) one attempt from request to last byte, and
+    ``deadline`` (default none) the whole call including retries. ``limits`` sizes the connection pool (default
+    ``DEFAULT_LIMITS``: up to 1000 connections, all kept alive for 5 s). Use it as a context manager or call
+    ``close()``.
     """
 
     def __init__(
@@ -269,11 +488,14 @@ class CerebrasClient(_ClientCore):
         base_url: str | None = None,
         route: Route | RouteName | str | None = None,
         timeout: float | httpx.Timeout | None = None,
+        attempt_timeout: float | None = DEFAULT_ATTEMPT_TIMEOUT,
+        deadline: float | None = None,
         max_retries: int = DEFAULT_MAX_RETRIES,
         default_headers: Mapping[str, str] | None = None,
         unsupported_params: UnsupportedPolicy = "raise",
         catalog: Catalog | None = None,
         http_client: httpx.Client | None = None,
+        limits: httpx.Limits | None = None,
         warm_up: bool = False,
     ) -> None:
         super().__init__(
@@ -281,6 +503,8 @@ class CerebrasClient(_ClientCore):
             base_url=base_url,
             route=route,
             timeout=timeout,
+            attempt_timeout=attempt_timeout,
+            deadline=deadline,
             max_retries=max_retries,
             default_headers=default_headers,
             unsupported_params=unsupported_params,
@@ -288,9 +512,7 @@ class CerebrasClient(_ClientCore):
         )
         self._owns_http = http_client is None
         self._http = http_client or httpx.Client(
-            timeout=self.timeout,
-            follow_redirects=True,
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            timeout=self.timeout, follow_redirects=True, limits=limits or DEFAULT_LIMITS
         )
         self.chat = _Chat(self)
         self.models = _Models(self)
@@ -306,26 +528,44 @@ class CerebrasClient(_ClientCore):
             return False
         return True
 
-    def _send(self, request: httpx.Request, stream: bool, prepared: PreparedRequest | None) -> httpx.Response:
-        retry = _Retry(self.max_retries)
+    def _send(self, exchange: _Exchange) -> tuple[httpx.Response, Alarm | None, bytes]:
+        """Send with retries. A stream's 2xx response comes back open, with its alarm and no content; anything
+        else comes back read and closed."""
         while True:
+            end = exchange.begin()
+            alarm: Alarm | None = None
             try:
-                response = self._http.send(request, stream=stream)
+                response = self._http.send(exchange.request, stream=True)
             except httpx.TransportError as exc:
-                time.sleep(retry.after_exception(exc))
+                time.sleep(exchange.after_failure(exc, None, end))
                 continue
+            except httpx.HTTPError as exc:  # e.g. too many redirects: not a transient failure
+                raise self._connection_error(exc, timed_out=False, clock=exchange.clock) from None
+            exchange.responded(response)
+            alarm = arm_sync(response, end)
+            if exchange.stream and response.status_code < 400:
+                return response, alarm, b""
+            try:
+                content = _read_sync(response, alarm, end)
+            except (httpx.TransportError, _AttemptTimeUp) as exc:
+                delay = exchange.after_failure(exc, alarm, end)
+                time.sleep(delay)
+                continue
+            except httpx.HTTPError as exc:
+                raise self._undecodable(exc, response) from None
+            finally:
+                if alarm is not None:
+                    alarm.disarm()
+                response.close()
             if response.status_code < 400:
-                return response
-            response.read()
-            delay = retry.after_status(response)
-            if delay is None:
-                raise self._error(response, prepared)
-            response.close()
-            time.sleep(delay)
+                return response, None, content
+            time.sleep(exchange.after_status(response, content))
 
     def _get(self, path: str, params: Mapping[str, str] | None = None) -> Any:
-        request = self._http.build_request("GET", f"{self.base_url}{path}", params=params, headers=self._headers)
-        return self._send(request, False, None).json()
+        request = self._get_request(self._http, path, params)
+        exchange = _Exchange(self, request, None, False, CallClock(self.attempt_timeout, self.deadline))
+        response, _, content = self._send(exchange)
+        return self._json(response, content)
 
     def close(self) -> None:
         if self._owns_http:
@@ -348,11 +588,14 @@ class AsyncCerebrasClient(_ClientCore):
         base_url: str | None = None,
         route: Route | RouteName | str | None = None,
         timeout: float | httpx.Timeout | None = None,
+        attempt_timeout: float | None = DEFAULT_ATTEMPT_TIMEOUT,
+        deadline: float | None = None,
         max_retries: int = DEFAULT_MAX_RETRIES,
         default_headers: Mapping[str, str] | None = None,
         unsupported_params: UnsupportedPolicy = "raise",
         catalog: Catalog | None = None,
         http_client: httpx.AsyncClient | None = None,
+        limits: httpx.Limits | None = None,
         warm_up: bool = False,
     ) -> None:
         super().__init__(
@@ -360,6 +603,8 @@ class AsyncCerebrasClient(_ClientCore):
             base_url=base_url,
             route=route,
             timeout=timeout,
+            attempt_timeout=attempt_timeout,
+            deadline=deadline,
             max_retries=max_retries,
             default_headers=default_headers,
             unsupported_params=unsupported_params,
@@ -367,9 +612,7 @@ class AsyncCerebrasClient(_ClientCore):
         )
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(
-            timeout=self.timeout,
-            follow_redirects=True,
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            timeout=self.timeout, follow_redirects=True, limits=limits or DEFAULT_LIMITS
         )
         self.chat = _AsyncChat(self)
         self.models = _AsyncModels(self)
@@ -392,26 +635,42 @@ class AsyncCerebrasClient(_ClientCore):
             return False
         return True
 
-    async def _send(self, request: httpx.Request, stream: bool, prepared: PreparedRequest | None) -> httpx.Response:
-        retry = _Retry(self.max_retries)
+    async def _send(self, exchange: _Exchange) -> tuple[httpx.Response, Alarm | None, bytes]:
         while True:
+            end = exchange.begin()
+            alarm: Alarm | None = None
             try:
-                response = await self._http.send(request, stream=stream)
+                response = await self._http.send(exchange.request, stream=True)
             except httpx.TransportError as exc:
-                await asyncio.sleep(retry.after_exception(exc))
+                await asyncio.sleep(exchange.after_failure(exc, None, end))
                 continue
+            except httpx.HTTPError as exc:
+                raise self._connection_error(exc, timed_out=False, clock=exchange.clock) from None
+            exchange.responded(response)
+            alarm = arm_async(response, end)
+            if exchange.stream and response.status_code < 400:
+                return response, alarm, b""
+            try:
+                content = await _read_async(response, alarm, end)
+            except (httpx.TransportError, _AttemptTimeUp) as exc:
+                delay = exchange.after_failure(exc, alarm, end)
+                await asyncio.sleep(delay)
+                continue
+            except httpx.HTTPError as exc:
+                raise self._undecodable(exc, response) from None
+            finally:
+                if alarm is not None:
+                    alarm.disarm()
+                await response.aclose()
             if response.status_code < 400:
-                return response
-            await response.aread()
-            delay = retry.after_status(response)
-            if delay is None:
-                raise self._error(response, prepared)
-            await response.aclose()
-            await asyncio.sleep(delay)
+                return response, None, content
+            await asyncio.sleep(exchange.after_status(response, content))
 
     async def _get(self, path: str, params: Mapping[str, str] | None = None) -> Any:
-        request = self._http.build_request("GET", f"{self.base_url}{path}", params=params, headers=self._headers)
-        return (await self._send(request, False, None)).json()
+        request = self._get_request(self._http, path, params)
+        exchange = _Exchange(self, request, None, False, CallClock(self.attempt_timeout, self.deadline))
+        response, _, content = await self._send(exchange)
+        return self._json(response, content)
 
     async def close(self) -> None:
         if self._warm_task is not None and not self._warm_task.done():
@@ -461,11 +720,12 @@ class _Completions:
         """Create a chat completion; ``stream=True`` returns a ``Stream`` of ``ChatCompletionChunk``.
         Every option is validated before anything is sent (see ``ChatCompletionOptions``)."""
         client = self._client
-        prepared = client._prepare(model, messages, stream, options)
-        response = client._send(client._build(client._http, prepared), stream, prepared)
+        prepared, clock = client._prepare(model, messages, stream, dict(options))
+        exchange = _Exchange(client, client._build(client._http, prepared), prepared, stream, clock)
+        response, alarm, content = client._send(exchange)
         if stream:
-            return Stream(response, client._stream_state(response))
-        return client._completion(response)
+            return Stream(response, client._stream_state(response, alarm, exchange.end))
+        return client._completion(response, content)
 
 
 class _AsyncCompletions:
@@ -502,11 +762,12 @@ class _AsyncCompletions:
     ) -> ChatCompletion | AsyncStream:
         """Async ``create``; ``stream=True`` returns an ``AsyncStream``."""
         client = self._client
-        prepared = client._prepare(model, messages, stream, options)
-        response = await client._send(client._build(client._http, prepared), stream, prepared)
+        prepared, clock = client._prepare(model, messages, stream, dict(options))
+        exchange = _Exchange(client, client._build(client._http, prepared), prepared, stream, clock)
+        response, alarm, content = await client._send(exchange)
         if stream:
-            return AsyncStream(response, client._stream_state(response))
-        return client._completion(response)
+            return AsyncStream(response, client._stream_state(response, alarm, exchange.end))
+        return client._completion(response, content)
 
 
 class _Chat:

@@ -18,13 +18,21 @@ Facts relied on:
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Iterator
+from time import monotonic
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import pydantic
 import pydantic_core
 
-from .errors import APIResponseValidationError, StreamInterruptedError, status_error
+from .errors import (
+    APIError,
+    APIResponseValidationError,
+    APITimeoutError,
+    RoutingError,
+    StreamInterruptedError,
+    status_error,
+)
 from .types import (
     ChatCompletion,
     ChatCompletionChunk,
@@ -37,6 +45,7 @@ from .types import (
 )
 
 if TYPE_CHECKING:
+    from ._deadline import Alarm
     from .routes import Route
 
 __all__ = ["AsyncStream", "SSEDecoder", "Stream", "accumulate"]
@@ -61,13 +70,18 @@ class SSEDecoder:
         return out
 
     def flush(self) -> list[tuple[str | None, bytes]]:
-        """At end of input: dispatch an event that was not followed by a blank line."""
-        out: list[tuple[str | None, bytes]] = []
-        if self._buf:
-            self._line(self._buf, out)
-            self._buf = b""
-        self._line(b"", out)
-        return out
+        """At end of input. An event not yet ended by a blank line is dropped, as the SSE spec says ("If the file
+        ends in the middle of an event, before the final empty line, the incomplete event is not dispatched"):
+        a stream cut there was truncated, which the caller reports."""
+        self._buf = b""
+        self._data = []
+        self._event = None
+        return []
+
+    @property
+    def pending(self) -> bool:
+        """Whether input ended inside an event (bytes or data lines not yet dispatched)."""
+        return bool(self._buf or self._data)
 
     def _line(self, line: bytes, out: list[tuple[str | None, bytes]]) -> None:
         if line[-1:] == b"\r":
@@ -98,7 +112,7 @@ class _StreamState:
     ``Stream.chunks`` / ``get_final_completion()``.
     """
 
-    __slots__ = ("_parsed", "events", "finished", "headers", "rate_limits", "request_id", "route")
+    __slots__ = ("_parsed", "alarm", "end", "events", "finished", "headers", "rate_limits", "request_id", "route")
 
     def __init__(
         self,
@@ -106,11 +120,16 @@ class _StreamState:
         headers: httpx.Headers,
         rate_limits: RateLimits | None,
         request_id: str | None,
+        *,
+        alarm: Alarm | None = None,
+        end: float = float("inf"),
     ) -> None:
         self.route = route
         self.headers = headers
         self.rate_limits = rate_limits
         self.request_id = request_id
+        self.alarm = alarm
+        self.end = end
         self.events: list[bytes] = []
         self.finished = False
         self._parsed: list[ChatCompletionChunk] = []
@@ -118,6 +137,10 @@ class _StreamState:
     def parse(self, event: str | None, data: bytes) -> ChatCompletionChunk | None:
         """One event → one chunk; None means the stream is over (``[DONE]``)."""
         if data == b"[DONE]":
+            if not self.finished:
+                # [DONE] after no finish_reason: the answer was cut short upstream (OpenRouter sends [DONE]
+                # after a provider failure too); accepting it would truncate silently.
+                raise self.interrupted(None, reason="[DONE] arrived before any chunk carried a finish_reason")
             return None
         try:
             chunk = ChatCompletionChunk.model_validate_json(data)
@@ -136,7 +159,12 @@ class _StreamState:
             raise self.error(chunk.to_dict())
         chunk.attach_http(self.rate_limits, self.request_id, self.headers)
         if chunk.provider is not None:
-            self.route.check_served_by(chunk.provider, request_id=self.request_id)
+            try:
+                self.route.check_served_by(chunk.provider, request_id=self.request_id)
+            except RoutingError as exc:
+                exc.partial = self.partial()
+                exc.rate_limits = self.rate_limits
+                raise
         self.events.append(data)
         choices = chunk.choices
         if choices and choices[0].finish_reason is not None:
@@ -166,14 +194,54 @@ class _StreamState:
         if not self.finished:
             raise self.interrupted(None)
 
-    def interrupted(self, exc: Exception | None) -> StreamInterruptedError:
+    def interrupted(self, exc: Exception | None, reason: str | None = None) -> StreamInterruptedError:
+        if reason is None:
+            reason = (
+                f"{type(exc).__name__}: {exc}" if exc is not None else "the connection closed before a finish_reason"
+            )
         return StreamInterruptedError(
-            f"stream interrupted after {len(self.events)} chunks: "
-            + (repr(exc) if exc is not None else "the connection closed before a finish_reason"),
+            f"stream interrupted after {len(self.events)} chunks: {reason}",
             request_id=self.request_id,
             rate_limits=self.rate_limits,
             partial=self.partial(),
         )
+
+    def timed_out(self) -> APITimeoutError:
+        return APITimeoutError(
+            f"the stream's time ran out after {len(self.events)} chunks (attempt_timeout or deadline)",
+            request_id=self.request_id,
+            rate_limits=self.rate_limits,
+            partial=self.partial(),
+        )
+
+    def time_up(self) -> bool:
+        alarm = self.alarm
+        return (alarm is not None and alarm.fired) or monotonic() >= self.end
+
+    def failed(self, exc: httpx.HTTPError) -> APIError:
+        """The library's error for an httpx failure while reading the stream."""
+        if isinstance(exc, httpx.TimeoutException) or self.time_up():
+            return self.timed_out()
+        if isinstance(exc, httpx.TransportError):
+            return self.interrupted(exc)
+        return APIResponseValidationError(  # e.g. a body that claims gzip and is not
+            f"the stream could not be decoded after {len(self.events)} chunks: {type(exc).__name__}: {exc}",
+            request_id=self.request_id,
+            rate_limits=self.rate_limits,
+            partial=self.partial(),
+        )
+
+    def ended(self, pending: bool) -> None:
+        """At a clean end of input: time up, cut inside an event, or no finish_reason all mean a cut stream."""
+        if self.time_up():
+            raise self.timed_out()
+        if pending:
+            raise self.interrupted(None, reason="the connection closed in the middle of an event")
+        self.check_finished()
+
+    def close(self) -> None:
+        if self.alarm is not None:
+            self.alarm.disarm()
 
 
 def _loads_or_none(data: bytes) -> Any:
@@ -217,25 +285,25 @@ class Stream(_StreamBase):
     def __iter__(self) -> Iterator[ChatCompletionChunk]:
         state = self._state
         decoder = SSEDecoder()
+        end = state.end
         try:
             for raw in self.response.iter_bytes():
+                if monotonic() >= end:
+                    raise state.timed_out()
                 for event, data in decoder.feed(raw):
                     chunk = state.parse(event, data)
                     if chunk is None:
                         return
                     yield chunk
-            for event, data in decoder.flush():
-                chunk = state.parse(event, data)
-                if chunk is None:
-                    return
-                yield chunk
-        except httpx.TransportError as exc:
-            raise state.interrupted(exc) from exc
+        except httpx.HTTPError as exc:
+            raise state.failed(exc) from None
         finally:
+            state.close()
             self.response.close()
-        state.check_finished()
+        state.ended(decoder.pending)
 
     def close(self) -> None:
+        self._state.close()
         self.response.close()
 
     def __enter__(self) -> Stream:
@@ -260,25 +328,25 @@ class AsyncStream(_StreamBase):
     async def _iterate(self) -> AsyncIterator[ChatCompletionChunk]:
         state = self._state
         decoder = SSEDecoder()
+        end = state.end
         try:
             async for raw in self.response.aiter_bytes():
+                if monotonic() >= end:
+                    raise state.timed_out()
                 for event, data in decoder.feed(raw):
                     chunk = state.parse(event, data)
                     if chunk is None:
                         return
                     yield chunk
-            for event, data in decoder.flush():
-                chunk = state.parse(event, data)
-                if chunk is None:
-                    return
-                yield chunk
-        except httpx.TransportError as exc:
-            raise state.interrupted(exc) from exc
+        except httpx.HTTPError as exc:
+            raise state.failed(exc) from None
         finally:
+            state.close()
             await self.response.aclose()
-        state.check_finished()
+        state.ended(decoder.pending)
 
     async def close(self) -> None:
+        self._state.close()
         await self.response.aclose()
 
     async def __aenter__(self) -> AsyncStream:

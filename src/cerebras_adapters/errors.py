@@ -38,6 +38,11 @@ received.
 
 from __future__ import annotations
 
+import datetime
+import email.utils
+import math
+import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -68,6 +73,7 @@ __all__ = [
     "StreamInterruptedError",
     "UnprocessableEntityError",
     "UnsupportedParameterError",
+    "parse_retry_after",
     "status_error",
 ]
 
@@ -342,20 +348,45 @@ def status_error(
     if cls is RateLimitError:
         text = f"{message} {code or ''}".lower()
         limit = "tokens" if "token" in text else "requests" if "request" in text else None
-        retry_after = _retry_after_seconds(headers or {})
+        retry_after = parse_retry_after(headers or {})
         if retry_after is None and rate_limits is not None:
             retry_after = rate_limits.reset_for(limit)
         return RateLimitError(message, limit=limit, retry_after=retry_after, **common)
     return cls(message, **common)
 
 
-def _retry_after_seconds(headers: dict[str, str]) -> float | None:
-    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-        raw = headers.get(name)
-        if raw is None:
-            continue
-        try:
-            return float(raw) * scale
-        except ValueError:
-            continue
-    return None
+def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
+    """The server's retry hint in seconds, or None when there is none or it cannot be read.
+
+    The one parser for ``retry-after-ms`` (milliseconds, Stainless SDKs) and ``retry-after`` (seconds or an
+    HTTP-date, RFC 9110 §10.2.3); the retry loop and ``RateLimitError.retry_after`` both use it, so they agree.
+    ``headers`` must look names up case-insensitively or hold them in lower case (``httpx.Headers`` and
+    ``dict(httpx.Headers)`` both do). Garbage (``soon``), non-finite numbers and negative values are ignored, so
+    the caller falls back to its own backoff; a date in the past reads as 0.
+    """
+    ms = headers.get("retry-after-ms")
+    if ms is not None:
+        seconds = _finite(ms)
+        if seconds is not None and seconds >= 0:
+            return seconds / 1000
+    raw = headers.get("retry-after")
+    if raw is None:
+        return None
+    seconds = _finite(raw)
+    if seconds is not None:
+        return seconds if seconds >= 0 else None
+    try:
+        when = email.utils.parsedate_to_datetime(raw.strip())
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:  # "-0000" dates parse as naive; HTTP-dates are always GMT
+        when = when.replace(tzinfo=datetime.timezone.utc)
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def _finite(text: str) -> float | None:
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None

@@ -6,7 +6,11 @@ the docs is generated from this TypedDict, and the adapters take their list of C
 so an option is declared exactly once. It must not hold cross-option rules (``_validation``) or route
 shaping (``routes``).
 
-Ranges and enums come from cerebras-api.md §1.1 (conflicts resolved as in §9: temperature 0–2).
+Ranges and enums come from cerebras-api.md §1.1 (conflicts resolved as in §9: temperature 0–2). Numbers are
+also bounded by what JSON and the server can carry: no NaN or infinity (``allow_inf_nan=False``: JSON has
+neither), token counts and ``n`` within a signed 32-bit integer and ``seed`` within a signed 64-bit one (the
+SPEC types them as plain ``int``; a larger number is a caller's mistake the server cannot parse, so it is refused
+here rather than sent). Strict validation keeps ``True``/``False`` out of integer and number options.
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ ReasoningEffort = Literal["none", "low", "medium", "high"]
 ReasoningFormat = Literal["none", "parsed", "text_parsed", "raw", "hidden"]
 ServiceTier = Literal["auto", "default", "flex", "priority"]
 ToolChoice = Literal["none", "auto", "required"] | Mapping[str, Any]
+INT32_MAX = 2**31 - 1
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 Message = Mapping[str, Any]
 """A chat message as the API takes it: ``{"role": ..., "content": ..., ...}`` (cerebras-api.md §1.2)."""
 
@@ -48,6 +54,7 @@ class ChatCompletionOptions(TypedDict, total=False):
         int,
         Field(
             ge=-1,
+            le=INT32_MAX,
             description=(
                 "Most tokens to generate, reasoning included; -1 means the model's maximum sequence length. The "
                 "rate limiter reserves this many tokens up front, so keep it near what you need."
@@ -58,33 +65,50 @@ class ChatCompletionOptions(TypedDict, total=False):
         int,
         Field(
             ge=-1,
+            le=INT32_MAX,
             description=("Deprecated alias of max_completion_tokens; sent as max_completion_tokens. Do not pass both."),
         ),
     ]
     min_completion_tokens: Annotated[
         int,
         Field(
-            ge=-1, description=("Fewest tokens to generate; 0 or unset lets the model decide, -1 means the maximum.")
+            ge=-1,
+            le=INT32_MAX,
+            description=("Fewest tokens to generate; 0 or unset lets the model decide, -1 means the maximum."),
         ),
     ]
     # -- sampling ----------------------------------------------------------------------------------------
-    temperature: Annotated[float, Field(ge=0, le=2, description="Sampling temperature, 0 to 2 (default 1).")]
-    top_p: Annotated[float, Field(ge=0, le=1, description="Nucleus sampling mass, 0 to 1 (default 1).")]
-    seed: Annotated[int, Field(description="Best-effort deterministic sampling.")]
+    temperature: Annotated[
+        float, Field(ge=0, le=2, allow_inf_nan=False, description="Sampling temperature, 0 to 2 (default 1).")
+    ]
+    top_p: Annotated[
+        float, Field(ge=0, le=1, allow_inf_nan=False, description="Nucleus sampling mass, 0 to 1 (default 1).")
+    ]
+    seed: Annotated[
+        int,
+        Field(ge=INT64_MIN, le=INT64_MAX, description="Best-effort deterministic sampling."),
+    ]
     stop: Annotated[
         str | Sequence[str],
         Field(description=("Up to 4 stop sequences; the stop text is not included in the output.")),
     ]
-    n: Annotated[int, Field(ge=1, description="Number of choices (n > 1 is undocumented by Cerebras).")]
-    frequency_penalty: Annotated[float, Field(ge=-2, le=2, description="-2 to 2 (accepted since 2026).")]
-    presence_penalty: Annotated[float, Field(ge=-2, le=2, description="-2 to 2 (accepted since 2026).")]
+    n: Annotated[
+        int, Field(ge=1, le=INT32_MAX, description="Number of choices (n > 1 is undocumented by Cerebras).")
+    ]
+    frequency_penalty: Annotated[
+        float, Field(ge=-2, le=2, allow_inf_nan=False, description="-2 to 2 (accepted since 2026).")
+    ]
+    presence_penalty: Annotated[
+        float, Field(ge=-2, le=2, allow_inf_nan=False, description="-2 to 2 (accepted since 2026).")
+    ]
     logit_bias: Annotated[
-        Mapping[str | int, float],
+        Mapping[str | int, Annotated[float, Field(ge=-100, le=100, allow_inf_nan=False)]],
         Field(
+            max_length=100,
             description=(
                 "Token id (int or str) to bias, -100 to 100; accepted by the API but observed to have no "
                 "effect (cerebras-api.md §9)."
-            )
+            ),
         ),
     ]
     logprobs: Annotated[bool, Field(description="Return log probabilities of the output tokens.")]
@@ -207,6 +231,24 @@ class ChatCompletionOptions(TypedDict, total=False):
         float | httpx.Timeout | None,
         Field(description=("Timeout for this call in seconds (or an httpx.Timeout); defaults to the client's.")),
     ]
+    attempt_timeout: Annotated[
+        float | None,
+        Field(
+            description=(
+                "Total seconds for one attempt, from sending to the last byte (streams included); defaults to the "
+                "client's (600). timeout bounds each read, this bounds a body that trickles."
+            )
+        ),
+    ]
+    deadline: Annotated[
+        float | None,
+        Field(
+            description=(
+                "Total seconds for the whole call, retries and backoff included; defaults to the client's (none). "
+                "Raises APITimeoutError when reached."
+            )
+        ),
+    ]
 
 
 OPTION_NAMES: frozenset[str] = frozenset(ChatCompletionOptions.__annotations__)
@@ -230,7 +272,9 @@ HEADER_OPTIONS: dict[str, str] = {
 }
 
 # Options consumed by this library, never sent as such.
-LOCAL_OPTIONS = frozenset({"extra_body", "extra_headers", "timeout", "disable_reasoning"})
+LOCAL_OPTIONS = frozenset(
+    {"extra_body", "extra_headers", "timeout", "attempt_timeout", "deadline", "disable_reasoning"}
+)
 
 # OpenAI parameters Cerebras rejects as unknown fields (400 wrong_api_format; cerebras-api.md §1.1 and
 # checklist item 5). Any other unknown name is refused the same way; these get a more specific hint.
