@@ -13,9 +13,7 @@ block because ``response_metadata["model_provider"]`` is ``"cerebras"`` (langcha
 
 from __future__ import annotations
 
-import asyncio
 import os
-import weakref
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from operator import itemgetter
 from typing import Any, Literal
@@ -37,6 +35,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PrivateAttr, Se
 from typing_extensions import Self
 
 from .._client import AsyncCerebrasClient, CerebrasClient
+from .._loop_pool import PerLoopClients
 from ..catalog import default_catalog
 from ..errors import RequestValidationError
 from ..options import OPTION_NAMES, ReasoningEffort, ReasoningFormat, ServiceTier
@@ -79,6 +78,10 @@ class ChatCerebras(BaseChatModel):
     """``"cerebras"`` (direct), ``"openrouter"`` (pinned to Cerebras), or an ``OpenRouterRoute(...)``."""
     timeout: float | None = None
     """Read timeout in seconds (default 60; connect 5)."""
+    attempt_timeout: float | None = None
+    """Total seconds for one attempt, streams included (default 600)."""
+    deadline: float | None = None
+    """Total seconds for the whole call, retries and backoff included (default none)."""
     max_retries: int = 2
     default_headers: dict[str, str] | None = None
     unsupported_params: Literal["raise", "drop"] = "raise"
@@ -129,9 +132,7 @@ class ChatCerebras(BaseChatModel):
     """More options passed to ``create`` as they are (validated by the core like any other)."""
 
     _client: CerebrasClient | None = PrivateAttr(default=None)
-    _async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncCerebrasClient] = PrivateAttr(
-        default_factory=weakref.WeakKeyDictionary
-    )
+    _async_clients: PerLoopClients[AsyncCerebrasClient] = PrivateAttr(default_factory=PerLoopClients)
 
     @model_validator(mode="after")
     def _key_from_environment(self) -> Self:
@@ -211,7 +212,7 @@ class ChatCerebras(BaseChatModel):
         return self.route if isinstance(self.route, str) else self.route.name
 
     def _client_kwargs(self) -> dict[str, Any]:
-        return {
+        kwargs: dict[str, Any] = {
             "api_key": self.api_key.get_secret_value() if self.api_key is not None else None,
             "base_url": self.base_url,
             "route": self.route,
@@ -220,6 +221,12 @@ class ChatCerebras(BaseChatModel):
             "default_headers": self.default_headers,
             "unsupported_params": self.unsupported_params,
         }
+        # Only when set: ``None`` means the core's defaults (600 s per attempt, no deadline), not "unbounded".
+        if self.attempt_timeout is not None:
+            kwargs["attempt_timeout"] = self.attempt_timeout
+        if self.deadline is not None:
+            kwargs["deadline"] = self.deadline
+        return kwargs
 
     @property
     def client(self) -> CerebrasClient:
@@ -230,13 +237,12 @@ class ChatCerebras(BaseChatModel):
 
     @property
     def async_client(self) -> AsyncCerebrasClient:
-        """The async core client for the running event loop (one per loop: connections belong to a loop)."""
-        loop = asyncio.get_running_loop()
-        client = self._async_clients.get(loop)
-        if client is None:
-            client = AsyncCerebrasClient(**self._client_kwargs(), http_client=self.http_async_client)
-            self._async_clients[loop] = client
-        return client
+        """The async core client for the running event loop (one per loop: connections belong to a loop; it is
+        closed when the loop shuts down)."""
+        return self._async_clients.get(None, self._build_async_client)
+
+    def _build_async_client(self) -> AsyncCerebrasClient:
+        return AsyncCerebrasClient(**self._client_kwargs(), http_client=self.http_async_client)
 
     # -- options --------------------------------------------------------------------------------------------
     def _default_options(self) -> dict[str, Any]:
@@ -423,8 +429,10 @@ class ChatCerebras(BaseChatModel):
         return RunnableMap(raw=llm) | with_parsed.with_fallbacks([without], exception_key="parsing_error")
 
 
+# Time limits are client settings (``_client_kwargs``); a per-call ``timeout=``/``deadline=`` still reaches the core.
+_CLIENT_FIELDS = ("max_tokens", "timeout", "attempt_timeout", "deadline")
 _OPTION_FIELDS = tuple(
-    name for name in ChatCerebras.model_fields if name in OPTION_NAMES and name not in ("max_tokens", "timeout")
+    name for name in ChatCerebras.model_fields if name in OPTION_NAMES and name not in _CLIENT_FIELDS
 )
 
 

@@ -18,9 +18,7 @@ Two choices that matter for the Router:
 
 from __future__ import annotations
 
-import asyncio
 import threading
-import weakref
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import Any
 
@@ -31,6 +29,7 @@ from litellm.llms.custom_llm import CustomLLM
 from litellm.types.utils import GenericStreamingChunk, ModelResponse, ModelResponseStream
 
 from .._client import AsyncCerebrasClient, CerebrasClient
+from .._loop_pool import PerLoopClients
 from .._streaming import AsyncStream, Stream
 from ..catalog import Catalog, default_catalog
 from ..errors import CerebrasAdapterError, RequestValidationError
@@ -49,13 +48,6 @@ _ClientKey = tuple[Any, ...]
 
 def _route_name(route: Any) -> str:
     return route.name if isinstance(route, Route) else str(route)
-
-
-def _timeout(value: Any) -> httpx.Timeout | None:
-    if value is None or isinstance(value, httpx.Timeout):
-        return value
-    seconds = float(value)
-    return httpx.Timeout(seconds, connect=min(seconds, 5.0))
 
 
 class _Call:
@@ -83,9 +75,7 @@ class CerebrasLLM(CustomLLM):
         self.provider = provider
         self.catalog = catalog if catalog is not None else default_catalog()
         self._clients: dict[_ClientKey, CerebrasClient] = {}
-        self._async_clients: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, dict[_ClientKey, AsyncCerebrasClient]
-        ] = weakref.WeakKeyDictionary()
+        self._async_clients: PerLoopClients[AsyncCerebrasClient] = PerLoopClients()
         self._lock = threading.Lock()
 
     # -- clients ------------------------------------------------------------------------------------------
@@ -119,15 +109,8 @@ class CerebrasLLM(CustomLLM):
         return client
 
     def _async_client(self, settings: ClientSettings, model: str) -> AsyncCerebrasClient:
-        loop = asyncio.get_running_loop()
-        clients = self._async_clients.get(loop)
-        if clients is None:
-            clients = self._async_clients[loop] = {}
-        key = self._key(settings)
-        client = clients.get(key)
-        if client is None:
-            client = clients[key] = self._build(AsyncCerebrasClient, settings, model)
-        return client
+        # Closed when the running loop shuts down (cerebras_adapters._loop_pool).
+        return self._async_clients.get(self._key(settings), lambda: self._build(AsyncCerebrasClient, settings, model))
 
     def _build(self, cls: Callable[..., Any], settings: ClientSettings, model: str) -> Any:
         try:
@@ -138,7 +121,7 @@ class CerebrasLLM(CustomLLM):
             raise self._error(exc, model, None) from exc
 
     def close(self) -> None:
-        """Close the pooled sync clients (async ones close with their event loop's references)."""
+        """Close the pooled sync clients (async ones are closed when their event loop shuts down)."""
         with self._lock:
             clients, self._clients = self._clients, {}
         for client in clients.values():
@@ -166,9 +149,13 @@ class CerebrasLLM(CustomLLM):
             settings = ClientSettings(settings.route, settings.api_key, settings.base_url, settings.max_retries, True)
         if headers:
             options["extra_headers"] = {**headers, **options.get("extra_headers", {})}
-        call_timeout = _timeout(timeout)
-        if call_timeout is not None:
-            options["timeout"] = call_timeout
+        if timeout is not None:
+            # LiteLLM's timeout is the whole call's (600 s unless set): it bounds each read as httpx's timeout
+            # and the call, retries included, as the core's deadline, so a trickling answer ends with Timeout.
+            # The core validates both and refuses an unusable value naming ``timeout``.
+            options["timeout"] = timeout
+            if not isinstance(timeout, httpx.Timeout):
+                options.setdefault("deadline", timeout)
         if "user" not in options:
             # LiteLLM keeps ``user`` off a custom provider's optional_params (it is in no supported list)
             # but records it for logging.
