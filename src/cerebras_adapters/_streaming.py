@@ -18,6 +18,7 @@ Facts relied on:
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Iterator
+from itertools import chain
 from time import monotonic
 from typing import TYPE_CHECKING, Any
 
@@ -244,6 +245,12 @@ class _StreamState:
             self.alarm.disarm()
 
 
+async def _prefixed(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    yield first
+    async for piece in rest:
+        yield piece
+
+
 def _loads_or_none(data: bytes) -> Any:
     try:
         return pydantic_core.from_json(data)
@@ -252,9 +259,13 @@ def _loads_or_none(data: bytes) -> Any:
 
 
 class _StreamBase:
-    def __init__(self, response: httpx.Response, state: _StreamState) -> None:
+    def __init__(self, response: httpx.Response, state: _StreamState, first: bytes = b"", body: Any = None) -> None:
         self.response = response
         self._state = state
+        # The client reads the first bytes before handing the stream over (so a stall before them is retried);
+        # they are parsed first, then the rest of the same body iterator.
+        self._first = first
+        self._body = body
 
     @property
     def rate_limits(self) -> RateLimits | None:
@@ -286,8 +297,10 @@ class Stream(_StreamBase):
         state = self._state
         decoder = SSEDecoder()
         end = state.end
+        first, self._first = self._first, b""
+        body = self._body if self._body is not None else self.response.iter_bytes()
         try:
-            for raw in self.response.iter_bytes():
+            for raw in chain((first,), body) if first else body:
                 if monotonic() >= end:
                     raise state.timed_out()
                 for event, data in decoder.feed(raw):
@@ -329,8 +342,10 @@ class AsyncStream(_StreamBase):
         state = self._state
         decoder = SSEDecoder()
         end = state.end
+        first, self._first = self._first, b""
+        body = self._body if self._body is not None else self.response.aiter_bytes()
         try:
-            async for raw in self.response.aiter_bytes():
+            async for raw in _prefixed(first, body) if first else body:
                 if monotonic() >= end:
                     raise state.timed_out()
                 for event, data in decoder.feed(raw):
