@@ -141,8 +141,6 @@ def test_peers_benchmark_reports_every_path_on_every_workload(emulator: Emulator
 def test_only_peers_that_are_not_installed_lack_figures() -> None:
     # The bench dependency group brings the SDK and langchain-cerebras; dev brings openai and LiteLLM.
     for contender in peers.CONTENDERS:
-        if contender.key == "litellm-provider":
-            continue  # reports "not yet available" until cerebras_adapters.litellm imports
         installed = all(importlib.util.find_spec(module.split(".")[0]) for module in contender.needs)
         assert (contender.unavailable() is None) == installed, contender.key
 

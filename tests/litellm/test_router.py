@@ -4,6 +4,7 @@ fallback on 429 and 5xx, costs accounted on both, and routing driven by Cerebras
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -110,8 +111,15 @@ def test_spent_rate_limit_headers_send_the_next_request_to_the_fallback_without_
     # which this instance calls spent; the second request would still fit, so only the headers keep it off.
     cerebras_emulator.configure(tokens_per_minute=100)
     litellm.callbacks = [cb for cb in litellm.callbacks if not isinstance(cb, RateLimitHeaderRouting)]
-    litellm.callbacks.append(RateLimitHeaderRouting(min_tokens=90))
+    routing = RateLimitHeaderRouting(min_tokens=90)
+    litellm.callbacks.append(routing)
     router.completion(model="fast", messages=HELLO, max_completion_tokens=50)
+    # LiteLLM runs a sync call's success callbacks on a worker thread, after the call has returned: wait until
+    # this answer's headers are recorded (this race made the test fail in 2 of 3 full runs).
+    deployments = [d["model_info"]["id"] for d in router.model_list]
+    give_up = time.monotonic() + 5
+    while not any(routing.spent_for(d) for d in deployments) and time.monotonic() < give_up:
+        time.sleep(0.01)
 
     router.completion(model="fast", messages=HELLO, max_completion_tokens=50)
 

@@ -12,6 +12,9 @@
   process sent; the headers also count every other client of the same key.
 
 This module only reads what the provider reports; it holds no rate-limit arithmetic beyond "spent until reset".
+LiteLLM calls the success hook of a sync call on a worker thread after the call returns, so a request sent the
+instant the previous one returned may not see that answer's headers yet (it then meets the 429 and the Router's
+fallback instead).
 """
 
 from __future__ import annotations
