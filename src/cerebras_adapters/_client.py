@@ -40,6 +40,7 @@ from typing_extensions import Unpack
 
 from ._deadline import Alarm, CallClock, arm_async, arm_sync
 from ._headers import check_api_key, check_headers
+from ._pool import async_transport, sync_transport
 from ._request import PreparedRequest, UnsupportedPolicy, encode_body, prepare_chat_request
 from ._streaming import AsyncStream, Stream, _StreamState
 from .catalog import Catalog, default_catalog
@@ -541,7 +542,9 @@ class CerebrasClient(_ClientCore):
         )
         self._owns_http = http_client is None
         self._http = http_client or httpx.Client(
-            timeout=self.timeout, follow_redirects=True, limits=limits or DEFAULT_LIMITS, verify=_shared_ssl_context()
+            timeout=self.timeout,
+            follow_redirects=True,
+            transport=sync_transport(limits or DEFAULT_LIMITS, _shared_ssl_context()),
         )
         self.chat = _Chat(self)
         self.models = _Models(self)
@@ -659,7 +662,9 @@ class AsyncCerebrasClient(_ClientCore):
         )
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(
-            timeout=self.timeout, follow_redirects=True, limits=limits or DEFAULT_LIMITS, verify=_shared_ssl_context()
+            timeout=self.timeout,
+            follow_redirects=True,
+            transport=async_transport(limits or DEFAULT_LIMITS, _shared_ssl_context()),
         )
         self.chat = _AsyncChat(self)
         self.models = _AsyncModels(self)
