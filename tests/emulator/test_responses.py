@@ -265,6 +265,13 @@ def test_qwen_answers_with_raw_think_by_default(client):
     assert message["content"].startswith("<think>") and "reasoning" not in message
 
 
+def test_qwen_3_32b_always_reasons_whatever_the_effort(client):
+    # docs/api-facts.md#reasoning-per-model-family: Qwen 3 32B is always on, with no documented way off. What the
+    # API answers to reasoning_effort "none" is not recorded, so the emulator accepts it and keeps reasoning.
+    message = create(client, model="qwen-3-32b", messages=user("What is 2+2?"), reasoning_effort="none")
+    assert message["choices"][0]["message"]["content"].startswith("<think>")
+
+
 def test_glm_4_6_has_the_2025_usage_shape(client):
     usage = create(client, model="zai-glm-4.6", messages=user("hi"), disable_reasoning=True)["usage"]
     assert set(usage) == {"prompt_tokens", "completion_tokens", "total_tokens"}

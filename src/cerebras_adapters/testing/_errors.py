@@ -5,13 +5,26 @@ with 2026 validation errors as 400 ``invalid_request_error`` / ``param: "validat
 ``code: "wrong_api_format"``; 5xx either flat (RT-10, no ``param``/``code``) or in the 2026 envelope
 ``{"status_code": N, "error": {...}}``. OpenRouter (openrouter.md §1.5): ``{"error": {"code": N, "message",
 "metadata"?}}``.
+
+This module owns those shapes; it must not decide when an error happens (the routes, ``_validation``,
+``_faults`` and ``_ratelimit`` do).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["ApiError", "ConnectionDropped", "invalid", "unsupported_property"]
+__all__ = [
+    "SERVER_ERROR_MESSAGE",
+    "ApiError",
+    "ConnectionDropped",
+    "invalid",
+    "openrouter_error",
+    "unsupported_property",
+]
+
+#: the message of Cerebras 5xx bodies (RT-10) and of the SDK's error chunk (§5.5).
+SERVER_ERROR_MESSAGE = "Encountered a server error, please try again."
 
 
 class ApiError(Exception):
@@ -52,3 +65,13 @@ def invalid(message: str) -> ApiError:
 
 def unsupported_property(path: str) -> ApiError:
     return invalid(f"{path}: property '{path}' is unsupported")
+
+
+def openrouter_error(
+    status: int, message: str, metadata: dict[str, Any] | None = None, headers: list[tuple[str, str]] | None = None
+) -> ApiError:
+    """An OpenRouter error body, ``{"error": {"code": status, "message", "metadata"?}}`` (openrouter.md §1.5)."""
+    error: dict[str, Any] = {"code": status, "message": message}
+    if metadata is not None:
+        error["metadata"] = metadata
+    return ApiError(status, {"error": error}, headers)

@@ -4,11 +4,12 @@ Everything here is a pure function of the request (and the scenarios), so the sa
 same reply. Behaviour per model family follows cerebras-api.md:
 
 * reasoning (§1.1 ``reasoning_effort`` / ``reasoning_format`` / ``disable_reasoning``, §6 "Reasoning control
-  per model"): gpt-oss always reasons and effort changes the length; GLM reasons unless
+  per model"): gpt-oss and Qwen 3 32B always reason (effort changes the length); GLM reasons unless
   ``reasoning_effort:"none"`` (or ``disable_reasoning``); gemma only when an effort other than ``none`` is
-  asked for; Qwen 3 32B answers with raw ``<think>`` by default. ``parsed``/``text_parsed`` put it in
-  ``reasoning``, ``raw`` prepends it to ``content`` (``<think>…</think>`` for GLM/Qwen, concatenated for
-  GPT-OSS), ``hidden`` drops it (still counted); JSON formats turn raw into hidden.
+  asked for; Qwen 3 32B answers with raw ``<think>`` by default (its ``default_format``).
+  ``parsed``/``text_parsed`` put it in ``reasoning``, ``raw`` prepends it to ``content``
+  (``<think>…</think>`` for GLM/Qwen, concatenated for GPT-OSS), ``hidden`` drops it (still counted); JSON
+  formats turn raw into hidden.
 * prompt tokens: a crude tokenizer over a rendering of the conversation; earlier-turn ``<think>`` blocks are
   dropped when zai-glm-4.7's ``clear_thinking`` is on (its default, consistent with RT-05), and the assistant
   ``reasoning`` field is not fed back (RT-06). Images count ``IMAGE_TOKENS`` each (§2.3).
@@ -16,6 +17,9 @@ same reply. Behaviour per model family follows cerebras-api.md:
 * ``max_completion_tokens`` truncates with ``finish_reason:"length"`` (RT-11, RT-12); reasoning is generated
   first, so a small budget can leave an empty answer, as the real models do. ``stop`` cuts the text before
   the stop sequence (§1.1: stop text is not included).
+
+This module owns the content of a reply; it must not validate requests (``_validation`` runs first) or encode
+the reply (``_wire``).
 """
 
 from __future__ import annotations
@@ -244,7 +248,7 @@ def reasoning_choice(body: dict[str, Any], spec: ModelSpec, exclude: bool = Fals
     mode = spec.reasoning
     if mode == "always":
         enabled = True
-    elif mode in ("default_on", "raw_think"):
+    elif mode == "default_on":
         enabled = effort != "none" and body.get("disable_reasoning") is not True
     elif mode == "default_off":
         enabled = effort in ("low", "medium", "high")
@@ -260,7 +264,7 @@ def reasoning_choice(body: dict[str, Any], spec: ModelSpec, exclude: bool = Fals
     elif fmt == "raw":
         placement = "hidden" if json_format else "raw"
     else:
-        placement = ("hidden" if json_format else "raw") if mode == "raw_think" else "field"
+        placement = ("hidden" if json_format else "raw") if spec.default_format == "raw" else "field"
     if exclude:
         placement = "hidden"
     if not enabled:

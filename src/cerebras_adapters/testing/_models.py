@@ -3,7 +3,8 @@
 This module owns what each emulated model accepts and how it answers (reasoning on/off, tool-call streaming
 style, usage shape). It must not read the client's catalog (``cerebras_adapters.catalog`` or its JSON): the
 emulator is an independent model of the server, so a wrong fact in the client's catalog must not make the
-emulator agree with it.
+emulator agree with it. ``tests/emulator/test_catalog_drift.py`` compares the two tables and lists every
+deliberate difference with its reason.
 """
 
 from __future__ import annotations
@@ -13,8 +14,12 @@ from typing import Literal
 
 __all__ = ["MODELS", "ModelSpec", "find_model", "find_openrouter_model"]
 
-ReasoningMode = Literal["always", "default_on", "default_off", "raw_think", "none"]
+#: Reasoning kind (docs/api-facts.md#reasoning-per-model-family). always: cannot be turned off; default_on: on
+#: unless ``reasoning_effort:"none"`` / ``disable_reasoning``; default_off: on only for an effort other than
+#: none; none: no reasoning.
+ReasoningMode = Literal["always", "default_on", "default_off", "none"]
 UsageShape = Literal["full", "gemma", "cached_only", "basic"]
+Status = Literal["production", "preview", "deprecated", "retired"]
 
 ALL_FORMATS = frozenset({"none", "parsed", "text_parsed", "raw", "hidden"})
 ALL_EFFORTS = ("none", "low", "medium", "high")
@@ -34,6 +39,10 @@ class ModelSpec:
     price_in: float  # USD per million prompt tokens
     price_out: float  # USD per million completion tokens
     reasoning: ReasoningMode
+    #: where reasoning goes under ``reasoning_format:"none"``, the model default (§1.1,
+    #: docs/api-facts.md#reasoning-format): Qwen 3 → ``raw`` (``hidden`` with JSON formats); the others →
+    #: ``text_parsed`` (``message.reasoning``).
+    default_format: Literal["text_parsed", "raw"] = "text_parsed"
     #: reasoning_effort values the model accepts; None = the SPEC enum, accepted and ignored.
     efforts: tuple[str, ...] | None = None
     #: gpt-oss rejects ``disable_reasoning:true`` (§1.1, pydantic-ai); GLM accepts it (RT-07).
@@ -55,7 +64,12 @@ class ModelSpec:
     usage_shape: UsageShape = "full"
     aliases: tuple[str, ...] = ()
     input_modalities: tuple[str, ...] = ("text",)
-
+    #: lifecycle (§6, docs/api-facts.md#model-lifecycle). Informational: the emulator serves deprecated and
+    #: retired models alike, so tests can replay what the recordings made on them show; the real API answers a
+    #: retired model with 404 ``model_not_found`` (RT-09), which the ``models`` option reproduces.
+    status: Status = "production"
+    deprecated_on: str | None = None
+    retired_on: str | None = None
 
 
 MODELS: tuple[ModelSpec, ...] = (
@@ -95,6 +109,8 @@ MODELS: tuple[ModelSpec, ...] = (
         clear_thinking=True,
         prediction=True,
         prompt_caching=True,
+        status="deprecated",
+        deprecated_on="2026-08-17",
     ),
     ModelSpec(
         id="zai-glm-4.6",
@@ -108,6 +124,7 @@ MODELS: tuple[ModelSpec, ...] = (
         price_out=2.75,
         reasoning="default_on",
         usage_shape="basic",
+        status="deprecated",
     ),
     ModelSpec(
         id="gemma-4-31b",
@@ -138,6 +155,8 @@ MODELS: tuple[ModelSpec, ...] = (
         price_out=0.10,
         reasoning="none",
         usage_shape="cached_only",
+        status="retired",
+        retired_on="2026-05-27",
     ),
     ModelSpec(
         id="llama-3.3-70b",
@@ -153,6 +172,8 @@ MODELS: tuple[ModelSpec, ...] = (
         prompt_caching=True,
         usage_shape="cached_only",
         aliases=("llama3.3-70b",),
+        status="retired",
+        retired_on="2026-02-16",
     ),
     ModelSpec(
         id="qwen-3-32b",
@@ -164,9 +185,12 @@ MODELS: tuple[ModelSpec, ...] = (
         max_output=65536,
         price_in=0.40,
         price_out=0.80,
-        reasoning="raw_think",
+        reasoning="always",
+        default_format="raw",
         prompt_caching=True,
         usage_shape="cached_only",
+        status="retired",
+        retired_on="2026-02-16",
     ),
     ModelSpec(
         id="qwen-3-235b-a22b-instruct-2507",
@@ -182,6 +206,8 @@ MODELS: tuple[ModelSpec, ...] = (
         efforts=("low", "medium", "high"),
         prompt_caching=True,
         usage_shape="cached_only",
+        status="retired",
+        retired_on="2026-05-27",
     ),
 )
 

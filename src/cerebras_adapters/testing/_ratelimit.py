@@ -15,6 +15,9 @@ Facts (cerebras-api.md §1.6, §4.1, §4.3, §4.4):
   too many requests sent." and ``token_quota_exceeded`` with "Tokens per minute limit exceeded - too many
   tokens processed." (the TPM code is unverified). No real 429 was ever captured with its headers; the
   emulator adds ``retry-after`` / ``retry-after-ms`` and the rate-limit headers, which the SDK honours.
+
+This module owns the buckets and the 429 bodies; it must not decide when an injected 429 fires (``_faults``
+does, with ``rate_limit_error`` for the body).
 """
 
 from __future__ import annotations

@@ -9,6 +9,8 @@ Prompt caching (cerebras-api.md §1.6): automatic, prefix-based and block-based.
 rendered prompt in blocks of ``block_tokens`` tokens, chained so a block's hash covers everything before it,
 and reports ``cached_tokens`` as the number of tokens in the leading blocks already seen for the same key and
 model.
+
+It must not pretend to be a real tokenizer: tests may rely on counts growing with text, never on their values.
 """
 
 from __future__ import annotations

@@ -17,6 +17,9 @@ last chunk with empty ``choices``, and ``data: [DONE]``.
 
 Events are built as strings around a precomputed chunk head and tail, so a 1000-token stream costs one
 string escape per token.
+
+This module owns the bytes of a successful reply; it must not decide what the reply says (``_generation``)
+or when and how fast it is sent (``_replies``).
 """
 
 from __future__ import annotations
