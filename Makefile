@@ -31,6 +31,12 @@ bench:
 	$(UV) sync --locked --group dev --group bench
 	$(UV) run --no-sync python -m benchmarks
 
+# Property-based fuzzing of the whole request surface (tests/test_fuzz_requests.py) with the "deep" hypothesis
+# profile: ~50x the examples the test command runs, fresh randomness each run (a failure prints its reproduction).
+.PHONY: fuzz
+fuzz: sync
+	HYPOTHESIS_PROFILE=deep $(UV) run --no-sync pytest tests/test_fuzz_requests.py -q
+
 # Re-record every cassette: live for each route whose key is set (CEREBRAS_API_KEY / OPENROUTER_API_KEY),
 # against the contract emulator otherwise. CI only ever replays.
 record: sync

@@ -11,6 +11,8 @@ import litellm
 import pytest
 from litellm.exceptions import MidStreamFallbackError
 
+from cerebras_adapters.litellm._errors import LocalBadRequestError, LocalUnsupportedParamsError
+
 from .conftest import HELLO, KEY, PROVIDER, Caller
 
 
@@ -35,8 +37,9 @@ FAILURES: dict[str, Failure] = {
     "503": Failure("503", {}, litellm.ServiceUnavailableError, 503),
     "503 envelope": Failure("503-envelope", {}, litellm.ServiceUnavailableError, 503),
     "timeout": Failure("slow-first-token=2s", {"timeout": 0.2}, litellm.Timeout, None),
-    "refused locally": Failure(None, {"top_logprobs": 2}, litellm.BadRequestError, 400),
-    "unknown parameter": Failure(None, {"top_k": 5}, litellm.UnsupportedParamsError, 400),
+    # LiteLLM's classes, marked as local refusals so the Router neither retries nor falls back on them.
+    "refused locally": Failure(None, {"top_logprobs": 2}, LocalBadRequestError, 400),
+    "unknown parameter": Failure(None, {"top_k": 5}, LocalUnsupportedParamsError, 400),
 }
 
 

@@ -11,8 +11,8 @@ Mapping (litellm.md §2.1 table; LiteLLM 1.106+ class names):
 ==============================================  ==============================================
 core                                            LiteLLM
 ==============================================  ==============================================
-RequestValidationError (refused locally)        BadRequestError
-UnsupportedParameterError                       UnsupportedParamsError (a BadRequestError)
+RequestValidationError (refused locally)        LocalBadRequestError (a BadRequestError)
+UnsupportedParameterError                       LocalUnsupportedParamsError (an UnsupportedParamsError)
 ContextLengthExceededError                      ContextWindowExceededError
 BadRequestError / PayloadTooLargeError          BadRequestError
 AuthenticationError                             AuthenticationError
@@ -29,6 +29,23 @@ StreamInterruptedError, APIConnectionError      APIConnectionError
 APIResponseValidationError                      APIResponseValidationError
 RoutingError, other statuses (409, …)           APIError (with the status)
 ==============================================  ==============================================
+
+**Local refusals never reach another deployment.** A ``RequestValidationError`` means nothing was sent and every
+deployment of every model group would refuse the request the same way, so retrying, cooling the deployment down
+or falling back only hides the caller's mistake behind "fallback also failed". LiteLLM's Router (1.106.2) does
+not retry a 400 (``Router.should_retry_this_error``: ``litellm.should_retry(400)`` is False) and does not cool a
+deployment down for one (``router_utils/cooldown_handlers.py::_is_cooldown_required``: 4xx other than
+401/402/404/408/429), but it falls back on *every* exception
+(``Router.async_function_with_fallbacks_common_utils``) except when the request disabled fallbacks or the
+exception is a guardrail intervention (``litellm.integrations.custom_guardrail.is_guardrail_intervention``),
+which ``Router.async_function_with_retries`` also re-raises before any retry decision. A local refusal is the
+same kind of event (the request was stopped before it left), so ``LocalBadRequestError`` and
+``LocalUnsupportedParamsError`` are LiteLLM's ``BadRequestError`` / ``UnsupportedParamsError`` *and*
+``GuardrailRaisedException``: callers catch them as bad requests, the Router raises them as they are. They are
+also tagged with ``router_utils.cooldown_handlers.mark_advisor_orchestration_failure``, LiteLLM's mark for "not
+caused by the selected deployment": ``Router.deployment_callback_on_failure`` then neither counts the failure
+against the deployment (the failure-rate cooldown reads that count) nor considers a cooldown. They carry the
+core's ``param`` (the proxy puts it in its error JSON) and a 400 response whose body names it.
 """
 
 from __future__ import annotations
@@ -41,9 +58,24 @@ from typing import Any
 import httpx
 from litellm import exceptions as lx
 
+try:  # LiteLLM's marker for "stopped on purpose before reaching the model": never retried nor fallen back on
+    from litellm.exceptions import GuardrailRaisedException as _StoppedBeforeSending
+except ImportError:  # pragma: no cover - LiteLLM releases before guardrails
+
+    class _StoppedBeforeSending(Exception):  # type: ignore[no-redef]
+        pass
+
+
+try:  # LiteLLM's tag for "this failure is not the selected deployment's fault": not counted against it
+    from litellm.router_utils.cooldown_handlers import mark_advisor_orchestration_failure as _not_the_deployments_fault
+except ImportError:  # pragma: no cover - LiteLLM releases before the tag
+
+    def _not_the_deployments_fault(exception: BaseException) -> None:
+        pass
+
 from .. import errors as core
 
-__all__ = ["to_litellm_error"]
+__all__ = ["LocalBadRequestError", "LocalUnsupportedParamsError", "to_litellm_error"]
 
 _ERROR_URL = "https://api.cerebras.ai/v1/chat/completions"
 
@@ -67,6 +99,62 @@ def _response(status: int, exc: core.APIError, url: str | None, extra_headers: M
     headers.pop("transfer-encoding", None)
     headers.pop("content-encoding", None)
     return httpx.Response(status, headers=headers, content=content, request=_request(url))
+
+
+def _local_body(exc: core.RequestValidationError, message: str) -> dict[str, Any]:
+    # The OpenAI error shape: openai's APIError reads param / type / code from it, and LiteLLM's proxy reads
+    # ``param`` from the exception for its error JSON.
+    return {
+        "message": message,
+        "type": "invalid_request_error",
+        "param": exc.param,
+        "code": "unsupported_parameter" if isinstance(exc, core.UnsupportedParameterError) else "invalid_request",
+    }
+
+
+def _mark_local(error: Any, exc: core.RequestValidationError, body: dict[str, Any]) -> None:
+    error.param = exc.param
+    error.code = body["code"]
+    error.type = body["type"]
+    error.body = body
+    # GuardrailRaisedException's attributes, for code that reads them off an intervention.
+    error.guardrail_name = None
+    error.blocked_content = False
+    error.fix = exc.fix
+    error.cerebras_model = exc.model
+    _not_the_deployments_fault(error)
+
+
+class LocalBadRequestError(lx.BadRequestError, _StoppedBeforeSending):  # type: ignore[misc]
+    """A request the core refused before sending it (``RequestValidationError``), as LiteLLM's ``BadRequestError``
+    with ``param`` set; the Router neither retries nor falls back on it (see the module docstring)."""
+
+    def __init__(
+        self, exc: core.RequestValidationError, *, message: str, model: str, llm_provider: str, url: str | None
+    ) -> None:
+        body = _local_body(exc, message)
+        response = httpx.Response(400, json={"error": body}, request=_request(url))
+        lx.BadRequestError.__init__(
+            self, message=message, model=model, llm_provider=llm_provider, response=response, body=body
+        )
+        _mark_local(self, exc, body)
+
+
+class LocalUnsupportedParamsError(lx.UnsupportedParamsError, _StoppedBeforeSending):  # type: ignore[misc]
+    """``UnsupportedParameterError`` (a parameter the API or the route rejects) as LiteLLM's
+    ``UnsupportedParamsError``, with the same no-retry, no-fallback behaviour as ``LocalBadRequestError``."""
+
+    def __init__(
+        self, exc: core.RequestValidationError, *, message: str, model: str, llm_provider: str, url: str | None
+    ) -> None:
+        body = _local_body(exc, message)
+        response = httpx.Response(400, json={"error": body}, request=_request(url))
+        lx.UnsupportedParamsError.__init__(
+            self, message=message, model=model, llm_provider=llm_provider, response=response
+        )
+        self.response = response
+        self.request = response.request
+        _mark_local(self, exc, body)
 
 
 def _retry_headers(exc: core.RateLimitError) -> dict[str, str]:
@@ -94,11 +182,10 @@ def to_litellm_error(exc: core.CerebrasAdapterError, *, model: str, provider: st
     """The LiteLLM exception for a core exception (see the module table)."""
     kw: dict[str, Any] = {"model": model, "llm_provider": provider}
     message = str(exc)
+    if isinstance(exc, core.UnsupportedParameterError):
+        return LocalUnsupportedParamsError(exc, message=message, url=url, **kw)
     if isinstance(exc, core.RequestValidationError):
-        response = httpx.Response(400, json={"message": message, "param": exc.param}, request=_request(url))
-        if isinstance(exc, core.UnsupportedParameterError):
-            return lx.UnsupportedParamsError(message=message, response=response, **kw)
-        return lx.BadRequestError(message=message, response=response, **kw)
+        return LocalBadRequestError(exc, message=message, url=url, **kw)
     if not isinstance(exc, core.APIError):  # pragma: no cover - the tree has no other branch
         return lx.APIError(status_code=500, message=message, request=_request(url), **kw)
     if isinstance(exc, core.APITimeoutError):

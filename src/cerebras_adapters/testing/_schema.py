@@ -6,6 +6,11 @@ under ``$defs`` with internal ``#/$defs/...`` references, no recursion, ≤ 5000
 ≤ 5 (the stricter of the two documented values), ≤ 5 ``anyOf`` branches, no ``type`` arrays, no
 ``items: true``, no ``$anchor``, and ``nullable`` reported as unsupported (pydantic/pydantic-ai#1867).
 
+Nesting depth counts objects, as the docs' limits list it next to the object-property count; an array is not
+a level of its own (the docs do not say it is, and a server model stricter than the docs would fail clients on
+requests the real API takes). A definition referenced many times is checked once per depth, so definitions
+referencing each other in a diamond cost linear, not exponential, time.
+
 Instances: the emulator answers structured requests (``json_schema`` replies, tool-call arguments) with a
 value generated from the schema, so a client's parser sees a reply that validates. Hints taken from the
 user's message (its numbers, a place after "in") make the values look relevant, deterministically.
@@ -36,10 +41,12 @@ def strict_schema_error(schema: Any) -> str | None:
     defs = schema.get("$defs", {})
     if not isinstance(defs, dict):
         return "'$defs' must be an object"
-    return _check(schema, "", 0, (), defs)
+    return _check(schema, "", 0, (), defs, set())
 
 
-def _check(node: Any, path: str, depth: int, refs: tuple[str, ...], defs: dict[str, Any]) -> str | None:
+def _check(
+    node: Any, path: str, depth: int, refs: tuple[str, ...], defs: dict[str, Any], passed: set[tuple[str, int]]
+) -> str | None:
     where = path or "<root>"
     if not isinstance(node, dict):
         return f"{where}: boolean or non-object schemas are not supported"
@@ -56,7 +63,12 @@ def _check(node: Any, path: str, depth: int, refs: tuple[str, ...], defs: dict[s
             return f"{where}: reference {ref!r} does not resolve"
         if ref in refs:
             return f"{where}: recursive schemas are not supported ({ref})"
-        return _check(defs[name], f"$defs.{name}", depth, (*refs, ref), defs)
+        if (name, depth) in passed:  # already checked at this depth, without reaching a cycle
+            return None
+        error = _check(defs[name], f"$defs.{name}", depth, (*refs, ref), defs, passed)
+        if error is None:
+            passed.add((name, depth))
+        return error
     kind = node.get("type")
     if isinstance(kind, list):
         return f"{where}: 'type' arrays are not supported; use 'anyOf'"
@@ -65,7 +77,7 @@ def _check(node: Any, path: str, depth: int, refs: tuple[str, ...], defs: dict[s
         if not isinstance(any_of, list) or len(any_of) > MAX_ANY_OF:
             return f"{where}: 'anyOf' supports at most {MAX_ANY_OF} branches"
         for i, branch in enumerate(any_of):
-            error = _check(branch, f"{path}.anyOf.{i}".lstrip("."), depth, refs, defs)
+            error = _check(branch, f"{path}.anyOf.{i}".lstrip("."), depth, refs, defs, passed)
             if error:
                 return error
     if kind == "object" or "properties" in node:
@@ -78,17 +90,16 @@ def _check(node: Any, path: str, depth: int, refs: tuple[str, ...], defs: dict[s
         if not isinstance(props, dict):
             return f"{where}: 'properties' must be an object"
         required = node.get("required", [])
+        if not isinstance(required, list) or not all(isinstance(name, str) for name in required):
+            return f"{where}: 'required' must be a list of property names"
         missing = [name for name in props if name not in required]
         if missing:
             return f"{where}: all properties must be listed in 'required' (missing: {', '.join(missing)})"
         for name, sub in props.items():
-            error = _check(sub, f"{path}.{name}".lstrip("."), depth, refs, defs)
+            error = _check(sub, f"{path}.{name}".lstrip("."), depth, refs, defs, passed)
             if error:
                 return error
     if kind == "array" or "items" in node:
-        depth += 1
-        if depth > MAX_DEPTH:
-            return f"{where}: schema nesting exceeds the maximum depth of {MAX_DEPTH}"
         items = node.get("items")
         if items is True:
             return f"{where}: 'items: true' is not supported"
@@ -96,11 +107,14 @@ def _check(node: Any, path: str, depth: int, refs: tuple[str, ...], defs: dict[s
             if "prefixItems" not in node:
                 return f"{where}: 'items: false' is only supported together with 'prefixItems'"
         elif items is not None:
-            error = _check(items, f"{path}[]", depth, refs, defs)
+            error = _check(items, f"{path}[]", depth, refs, defs, passed)
             if error:
                 return error
-        for i, sub in enumerate(node.get("prefixItems", []) or []):
-            error = _check(sub, f"{path}[{i}]", depth, refs, defs)
+        prefix = node.get("prefixItems") or []
+        if not isinstance(prefix, list):
+            return f"{where}: 'prefixItems' must be a list of schemas"
+        for i, sub in enumerate(prefix):
+            error = _check(sub, f"{path}[{i}]", depth, refs, defs, passed)
             if error:
                 return error
     return None

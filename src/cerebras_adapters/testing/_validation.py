@@ -199,7 +199,8 @@ def _check_message(i: int, message: Any) -> None:
     if "name" in message and message["name"] is not None and not isinstance(message["name"], str):
         raise invalid(f"{path}.name: Input should be a valid string")
     if role in ("system", "developer", "user"):
-        _check_parts(message.get("content"), f"{path}.content", allow_images=role != "developer", required=True)
+        # §1.2: developer content is "same as system" (string, or text / image_url / image parts).
+        _check_parts(message.get("content"), f"{path}.content", allow_images=True, required=True)
     elif role == "tool":
         _check_parts(message.get("content"), f"{path}.content", allow_images=False, required=True)
         if not isinstance(message.get("tool_call_id"), str):
