@@ -362,16 +362,11 @@ def test_documented_shapes_are_checked_before_sending(api, options, param):
 # -- found by fuzzing, in code owned elsewhere ---------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="routes.OpenRouterRoute.shape merges extra_body's reasoning/provider with {**...} and raises TypeError "
-    "when they are not objects; the route should refuse them with RequestValidationError(param='extra_body.…')",
-)
 @pytest.mark.parametrize("extra", [{"reasoning": 5}, {"provider": [1]}], ids=["reasoning", "provider"])
-def test_openrouter_extra_body_reasoning_or_provider_that_is_not_an_object_is_refused(api, extra):
+@pytest.mark.parametrize("effort", [{"reasoning_effort": "low"}, {}], ids=["with-effort", "without"])
+def test_openrouter_extra_body_reasoning_or_provider_that_is_not_an_object_is_refused(api, extra, effort):
     with pytest.raises(RequestValidationError) as info:
-        api.create(ok, model="gpt-oss-120b", messages=USER, reasoning_effort="low", extra_body=extra,
-                   client_kwargs={"route": "openrouter"})
+        api.create(ok, model="gpt-oss-120b", messages=USER, extra_body=extra, client_kwargs={"route": "openrouter"},
+                   **effort)
     assert api.requests == []
     assert info.value.param == f"extra_body.{next(iter(extra))}"

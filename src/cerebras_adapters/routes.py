@@ -22,7 +22,13 @@ from typing import Any, ClassVar, Literal
 from ._request import PreparedRequest
 from ._version import __version__
 from .catalog import Catalog
-from .errors import APIStatusError, NoEndpointsError, RoutingError, UnsupportedParameterError
+from .errors import (
+    APIStatusError,
+    NoEndpointsError,
+    RequestValidationError,
+    RoutingError,
+    UnsupportedParameterError,
+)
 
 __all__ = ["CerebrasRoute", "OpenRouterRoute", "Route", "RouteName", "resolve_route"]
 
@@ -109,6 +115,20 @@ _LIKELY_SUPPORTED = frozenset(
         "presence_penalty",
     }
 )
+
+
+def _object_from_extra_body(body: Mapping[str, Any], name: str, model: str) -> Mapping[str, Any]:
+    """An OpenRouter object (``reasoning``, ``provider``) the caller added through ``extra_body``, merged with the
+    route's own; anything but an object is refused, since merging it would fail or drop it."""
+    value = body.get(name, {})
+    if not isinstance(value, Mapping):
+        raise RequestValidationError(
+            f"extra_body.{name} must be an object on the OpenRouter route, not {type(value).__name__}.",
+            param=f"extra_body.{name}",
+            model=model,
+            fix=f"pass extra_body={{{name!r}: {{...}}}} as OpenRouter documents it, or drop it",
+        )
+    return value
 
 
 @dataclass
@@ -203,12 +223,12 @@ class OpenRouterRoute(Route):
                 model=model,
                 fix="use parsed/text_parsed, or route='cerebras'",
             )
-        if reasoning:
-            body["reasoning"] = {**reasoning, **body.get("reasoning", {})}
+        if reasoning or "reasoning" in body:
+            body["reasoning"] = {**reasoning, **_object_from_extra_body(body, "reasoning", model)}
         # A provider object merged in through extra_body may add preferences but never unpin Cerebras.
         body["provider"] = {
             **self.provider_object(),
-            **body.get("provider", {}),
+            **_object_from_extra_body(body, "provider", model),
             "only": ["cerebras"],
             "allow_fallbacks": False,
         }
