@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
+import subprocess
+import sys
+import time
 
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 
@@ -15,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 litellm = pytest.importorskip("litellm")
@@ -98,3 +103,59 @@ def sync_call(cerebras_emulator: EmulatorServer) -> Caller:
 def chat_bodies(emulator: EmulatorServer) -> list[dict[str, Any]]:
     """The JSON bodies of the chat requests the emulator received, oldest first."""
     return [r.json() for r in emulator.requests if r.path.endswith("/chat/completions")]
+
+
+# -- the real LiteLLM proxy (integrations/litellm/proxy.yaml) ---------------------------------------------------
+
+PROXY_YAML = Path(__file__).resolve().parents[2] / "integrations" / "litellm" / "proxy.yaml"
+MASTER_KEY = "sk-proxy-test-5f0c2a9e7d3b41c8a6e2"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="session")
+def proxy_url(cerebras_emulator_server: EmulatorServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real LiteLLM proxy on loopback, started once for the session (test_proxy and test_local_errors)."""
+    port = _free_port()
+    log = tmp_path_factory.mktemp("proxy") / "proxy.log"
+    env = {
+        **os.environ,
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        "LITELLM_MASTER_KEY": MASTER_KEY,
+        "CEREBRAS_API_KEY": "csk-test",
+        "OPENROUTER_API_KEY": "sk-or-test",
+        "CEREBRAS_BASE_URL": cerebras_emulator_server.base_url,
+        "OPENROUTER_BASE_URL": cerebras_emulator_server.openrouter_base_url,
+        "NO_PROXY": "127.0.0.1,localhost",
+    }
+    command = [str(Path(sys.executable).with_name("litellm")), "--config", str(PROXY_YAML)]
+    command += ["--host", "127.0.0.1", "--port", str(port)]
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"the proxy exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{url}/health/liveliness", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"the proxy did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(0.25)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)

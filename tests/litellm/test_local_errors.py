@@ -28,8 +28,7 @@ from cerebras_adapters.litellm._errors import to_litellm_error
 from cerebras_adapters.litellm.router import router_from_yaml
 from cerebras_adapters.testing import EmulatorServer
 
-from .conftest import HELLO
-from .test_proxy import MASTER_KEY, proxy_url  # noqa: F401 - the proxy fixture, started once for this module
+from .conftest import HELLO, MASTER_KEY
 
 ROUTER_YAML = Path(__file__).resolve().parents[2] / "integrations" / "litellm" / "router.yaml"
 
@@ -170,7 +169,7 @@ def test_a_429_still_falls_back_to_openrouter(router: litellm.Router, cerebras_e
 
 
 @pytest.fixture
-def client(proxy_url: str, cerebras_emulator: EmulatorServer) -> Iterator[openai.OpenAI]:  # noqa: F811
+def client(proxy_url: str, cerebras_emulator: EmulatorServer) -> Iterator[openai.OpenAI]:
     with openai.OpenAI(base_url=f"{proxy_url}/v1", api_key=MASTER_KEY, max_retries=0) as http:
         yield http
 

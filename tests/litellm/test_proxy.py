@@ -4,24 +4,15 @@ fallback when the emulator injects a 429. Offline: every socket is on 127.0.0.1.
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
-import httpx
 import openai
 import pytest
 
 from cerebras_adapters.testing import EmulatorServer
 
-from .conftest import chat_bodies
+from .conftest import MASTER_KEY, chat_bodies
 
-PROXY_YAML = Path(__file__).resolve().parents[2] / "integrations" / "litellm" / "proxy.yaml"
-MASTER_KEY = "sk-proxy-test-5f0c2a9e7d3b41c8a6e2"
 TOOLS = [
     {
         "type": "function",
@@ -32,55 +23,6 @@ TOOLS = [
     }
 ]
 QUESTION = {"role": "user", "content": "What's the weather in Paris?"}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@pytest.fixture(scope="module")
-def proxy_url(cerebras_emulator_server: EmulatorServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = _free_port()
-    log = tmp_path_factory.mktemp("proxy") / "proxy.log"
-    env = {
-        **os.environ,
-        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
-        "LITELLM_MASTER_KEY": MASTER_KEY,
-        "CEREBRAS_API_KEY": "csk-test",
-        "OPENROUTER_API_KEY": "sk-or-test",
-        "CEREBRAS_BASE_URL": cerebras_emulator_server.base_url,
-        "OPENROUTER_BASE_URL": cerebras_emulator_server.openrouter_base_url,
-        "NO_PROXY": "127.0.0.1,localhost",
-    }
-    command = [str(Path(sys.executable).with_name("litellm")), "--config", str(PROXY_YAML)]
-    command += ["--host", "127.0.0.1", "--port", str(port)]
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"the proxy exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{url}/health/liveliness", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"the proxy did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.25)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
 
 
 @pytest.fixture
