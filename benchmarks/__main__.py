@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from . import core_vs_httpx, langchain_chat, litellm_provider, peers
+from . import core_vs_httpx, langchain_chat, litellm_provider, load, peers
 from .report import Suite, run_cli
 
-SUITES: list[Suite] = [core_vs_httpx.SUITE, peers.SUITE, langchain_chat.SUITE, litellm_provider.SUITE]
+SUITES: list[Suite] = [core_vs_httpx.SUITE, peers.SUITE, langchain_chat.SUITE, litellm_provider.SUITE, load.SUITE]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
