@@ -26,6 +26,7 @@ import httpx
 import pydantic
 import pydantic_core
 
+from ._output import StreamTail
 from .errors import (
     APIError,
     APIResponseValidationError,
@@ -404,22 +405,13 @@ def accumulate(chunks: Iterable[ChatCompletionChunk]) -> ChatCompletion:
 
     Tool calls are merged by ``index``: incremental ones (gpt-oss: id and name on the first fragment, then
     argument fragments, RT-13) and one-piece ones (llama/qwen/GLM, RT-15) give the same result. ``usage``,
-    ``time_info``, ``service_tier`` and ``provider`` are taken from whichever chunk carried them.
+    ``time_info``, the service tiers and ``provider`` are taken from whichever chunk carried them, as the
+    adapters' ``StreamTail`` (``_output``) reads them.
     """
-    head: ChatCompletionChunk | None = None
-    usage = time_info = service_tier = provider = None
+    tail = StreamTail()
     builders: dict[int, _ChoiceBuilder] = {}
     for chunk in chunks:
-        if head is None:
-            head = chunk
-        if chunk.usage is not None:
-            usage = chunk.usage
-        if chunk.time_info is not None:
-            time_info = chunk.time_info
-        if chunk.service_tier is not None:
-            service_tier = chunk.service_tier
-        if chunk.provider is not None:
-            provider = chunk.provider
+        tail.observe(chunk)
         for choice in chunk.choices:
             b = builders.get(choice.index)
             if b is None:
@@ -484,15 +476,17 @@ def accumulate(chunks: Iterable[ChatCompletionChunk]) -> ChatCompletion:
                 ),
             )
         )
+    head = tail.first
     result = ChatCompletion(
         id=head.id if head else "",
         created=head.created if head else 0,
         model=head.model if head else "",
         system_fingerprint=head.system_fingerprint if head else None,
-        service_tier=service_tier,
-        provider=provider,
-        usage=usage,
-        time_info=time_info,
+        service_tier=tail.service_tier,
+        service_tier_used=tail.service_tier_used,
+        provider=tail.provider,
+        usage=tail.usage,
+        time_info=tail.time_info,
         choices=choices,
     )
     if head is not None:

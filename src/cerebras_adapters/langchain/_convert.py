@@ -4,6 +4,11 @@ This module only translates: it holds no HTTP, no validation rules and no model 
 reasoning must go when a conversation is sent back is the core's rule (``cerebras_adapters.replay_reasoning``);
 this module only collects the reasoning from LangChain's two places for it (``additional_kwargs
 ["reasoning_content"]`` and ``reasoning`` content blocks) and hands it to that rule.
+
+What a response surfaces besides the message is the shared output layer's (``cerebras_adapters._output``):
+``response_metadata`` is LangChain's ``model_provider``/``model_name``/``id``/``finish_reason`` plus the layer's
+extras, tool calls come from the layer's dicts, and a stream's finish reason, usage and extras go on one last
+chunk from the layer's ``StreamTail`` (``StreamTranslator``). No response field is read here.
 """
 
 from __future__ import annotations
@@ -26,6 +31,15 @@ from langchain_core.messages.tool import ToolCall, ToolCallChunk, invalid_tool_c
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk
 
 from .. import replay_reasoning
+from .._output import (
+    ResponseExtras,
+    StreamTail,
+    has_delta,
+    response_extras,
+    tool_arguments,
+    tool_call_delta_dicts,
+    tool_call_dicts,
+)
 from ..errors import RequestValidationError
 from ..types import ChatCompletion, ChatCompletionChunk, Usage
 
@@ -163,18 +177,6 @@ def _tool_content(content: str | list[str | dict[Any, Any]]) -> str:
     return "".join(texts)
 
 
-def parse_tool_args(raw: str | None) -> dict[str, Any]:
-    """Tool-call arguments as a dict; gpt-oss has returned ``{"": {}}`` for no-argument tools (§1.9 item 16)."""
-    if not raw:
-        return {}
-    args = json.loads(raw)
-    if not isinstance(args, dict):
-        raise ValueError(f"tool arguments are not a JSON object: {raw[:100]!r}")
-    if list(args) == [""] and args[""] in ({}, None):
-        return {}
-    return args
-
-
 def usage_metadata(usage: Usage | None) -> UsageMetadata | None:
     if usage is None:
         return None
@@ -188,34 +190,14 @@ def usage_metadata(usage: Usage | None) -> UsageMetadata | None:
     return meta
 
 
-def response_metadata(result: ChatCompletion | ChatCompletionChunk, finish_reason: str | None) -> dict[str, Any]:
-    """Everything the response says besides the message: ids, timing, tier, limits, prediction counts."""
-    meta: dict[str, Any] = {"model_provider": PROVIDER, "model_name": result.model, "id": result.id}
+def response_metadata(
+    model: str, response_id: str, finish_reason: str | None, extras: ResponseExtras
+) -> dict[str, Any]:
+    """LangChain's keys (``model_provider``, ``model_name``, ``id``, ``finish_reason``) and the layer's extras."""
+    meta: dict[str, Any] = {"model_provider": PROVIDER, "model_name": model, "id": response_id}
     if finish_reason is not None:
         meta["finish_reason"] = finish_reason
-    if result.system_fingerprint:
-        meta["system_fingerprint"] = result.system_fingerprint
-    if result.time_info is not None:
-        meta["time_info"] = result.time_info.to_dict()
-    tier = result.service_tier_used or result.service_tier
-    if tier:
-        meta["service_tier"] = tier
-    if result.rate_limits is not None:
-        limits = result.rate_limits
-        meta["rate_limits"] = {k: v for k, v in vars(limits).items() if v is not None and v != {}}
-    if result.request_id:
-        meta["request_id"] = result.request_id
-    usage = result.usage
-    if usage is not None and usage.completion_tokens_details is not None:
-        details = usage.completion_tokens_details
-        if details.accepted_prediction_tokens is not None:
-            meta["accepted_prediction_tokens"] = details.accepted_prediction_tokens
-        if details.rejected_prediction_tokens is not None:
-            meta["rejected_prediction_tokens"] = details.rejected_prediction_tokens
-    if result.provider:
-        meta["provider"] = result.provider
-    if usage is not None and usage.cost is not None:
-        meta["cost"] = usage.cost
+    meta.update(extras)
     return meta
 
 
@@ -227,14 +209,13 @@ def completion_to_message(result: ChatCompletion, index: int = 0) -> AIMessage:
         additional["reasoning_content"] = message.reasoning
     tool_calls: list[ToolCall] = []
     invalid = []
-    for call in message.tool_calls or []:
-        fn = call.function
-        name = fn.name if fn is not None else None
-        raw = fn.arguments if fn is not None else None
+    for call in tool_call_dicts(message.tool_calls):
+        name = call["function"]["name"]
+        raw = call["function"]["arguments"]
         try:
-            tool_calls.append(ToolCall(name=name or "", args=parse_tool_args(raw), id=call.id, type="tool_call"))
+            tool_calls.append(ToolCall(name=name or "", args=tool_arguments(raw), id=call["id"], type="tool_call"))
         except ValueError as exc:
-            invalid.append(invalid_tool_call(name=name, args=raw, id=call.id, error=str(exc)))
+            invalid.append(invalid_tool_call(name=name, args=raw, id=call["id"], error=str(exc)))
     # Assembled without validation, like the streamed deltas below: every value is already what AIMessage's
     # validators would produce (a string, fresh dicts, ToolCall dicts built by langchain-core's own helpers).
     built: AIMessage = _assemble_ai_message(
@@ -243,7 +224,9 @@ def completion_to_message(result: ChatCompletion, index: int = 0) -> AIMessage:
         {
             "content": message.content or "",
             "additional_kwargs": additional,
-            "response_metadata": response_metadata(result, choice.finish_reason),
+            "response_metadata": response_metadata(
+                result.model, result.id, choice.finish_reason, response_extras(result, choice.index)
+            ),
             "type": "ai",
             "name": None,
             "id": result.id or None,
@@ -329,52 +312,54 @@ def generation_chunk(message: AIMessageChunk) -> ChatGenerationChunk:
     return generation
 
 
-def chunk_to_message(chunk: ChatCompletionChunk) -> AIMessageChunk:
-    """One streamed chunk → one ``AIMessageChunk`` (kept lean: it runs once per token)."""
-    usage = chunk.usage
-    if not chunk.choices:
-        # OpenRouter may send usage on a final chunk with no choices, after the finish chunk that already carried
-        # the response metadata: only what is new goes here, since LangChain concatenates the string values of
-        # repeated response_metadata keys when it merges chunks ("Cerebras" + "Cerebras").
-        extra: dict[str, Any] = {"model_provider": PROVIDER}
-        if usage is not None and usage.cost is not None:
-            extra["cost"] = usage.cost
-        return AIMessageChunk(content="", usage_metadata=usage_metadata(usage), response_metadata=extra,
-                              id=chunk.id or None)
-    choice = chunk.choices[0]
-    delta = choice.delta
-    additional = {"reasoning_content": delta.reasoning} if delta.reasoning else {}
-    calls: list[ToolCallChunk] = []
-    if delta.tool_calls:
-        for position, call in enumerate(delta.tool_calls):
-            fn = call.function
-            calls.append(
-                tool_call_chunk(
-                    name=fn.name if fn is not None else None,
-                    args=fn.arguments if fn is not None else None,
-                    id=call.id,
-                    index=call.index if call.index is not None else position,
-                )
+class StreamTranslator:
+    """Core chunks in, ``ChatGenerationChunk``s out: one per chunk that carries a delta of choice 0 (kept lean:
+    it runs once per token), then ``final()``, the one ``chunk_position="last"`` chunk with the finish reason,
+    usage and response metadata from the layer's ``StreamTail``. Holding those to the end is what makes
+    OpenRouter's usage chunk after the finish chunk land on the same chunk as the rest, and keeps every
+    ``response_metadata`` key on one chunk (LangChain concatenates repeated string values when it merges)."""
+
+    __slots__ = ("tail",)
+
+    def __init__(self) -> None:
+        self.tail = StreamTail()
+
+    def translate(self, chunk: ChatCompletionChunk) -> ChatGenerationChunk | None:
+        self.tail.observe(chunk)
+        choices = chunk.choices
+        if not choices:
+            return None
+        delta = choices[0].delta
+        if not has_delta(delta):
+            return None
+        additional = {"reasoning_content": delta.reasoning} if delta.reasoning else {}
+        if not delta.tool_calls:
+            return generation_chunk(_delta_chunk(delta.content or "", additional, chunk.id or None))
+        calls: list[ToolCallChunk] = [
+            tool_call_chunk(
+                name=call["function"]["name"], args=call["function"]["arguments"], id=call["id"], index=call["index"]
             )
-    if choice.finish_reason is None and usage is None:
-        if not calls:
-            return _delta_chunk(delta.content or "", additional, chunk.id or None)
-        return AIMessageChunk(
+            for call in tool_call_delta_dicts(delta.tool_calls)
+        ]
+        message = AIMessageChunk(
             content=delta.content or "",
             additional_kwargs=additional,
             tool_call_chunks=calls,
             response_metadata={"model_provider": PROVIDER},
             id=chunk.id or None,
         )
-    return AIMessageChunk(
-        content=delta.content or "",
-        additional_kwargs=additional,
-        tool_call_chunks=calls,
-        usage_metadata=usage_metadata(usage),
-        response_metadata=response_metadata(chunk, choice.finish_reason),
-        id=chunk.id or None,
-        chunk_position="last" if choice.finish_reason is not None else None,
-    )
+        return generation_chunk(message)
+
+    def final(self) -> ChatGenerationChunk:
+        tail = self.tail
+        message = AIMessageChunk(
+            content="",
+            usage_metadata=usage_metadata(tail.usage),
+            response_metadata=response_metadata(tail.model, tail.id, tail.finish_reason, tail.extras()),
+            id=tail.id or None,
+            chunk_position="last",
+        )
+        return generation_chunk(message)
 
 
 # -- standard content blocks ----------------------------------------------------------------------------------

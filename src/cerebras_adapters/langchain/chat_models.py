@@ -22,7 +22,7 @@ import httpx
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LangSmithParams, LanguageModelInput
 from langchain_core.language_models.model_profile import ModelProfile
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.output_parsers import JsonOutputKeyToolsParser, JsonOutputParser, PydanticOutputParser
 from langchain_core.output_parsers.base import OutputParserLike
 from langchain_core.output_parsers.openai_tools import PydanticToolsParser
@@ -36,19 +36,14 @@ from typing_extensions import Self
 
 from .._client import AsyncCerebrasClient, CerebrasClient
 from .._loop_pool import PerLoopClients
+from .._output import aopen_stream, open_stream
 from ..catalog import default_catalog
 from ..errors import RequestValidationError
 from ..options import OPTION_NAMES, ReasoningEffort, ReasoningFormat, ServiceTier
 from ..routes import OpenRouterRoute, Route, resolve_route
 from ..schema import check_strict_schema, make_strict
 from ..types import ChatCompletion
-from ._convert import (
-    chat_generation,
-    chunk_to_message,
-    completion_to_message,
-    generation_chunk,
-    messages_to_wire,
-)
+from ._convert import StreamTranslator, chat_generation, completion_to_message, messages_to_wire
 
 __all__ = ["ChatCerebras"]
 
@@ -301,18 +296,25 @@ class ChatCerebras(BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         model, wire, options = self._call(messages, stop, kwargs)
-        if _is_json_mode(options):
-            # JSON mode cannot stream on Cerebras (cerebras-api.md §1.5): one call, yielded as one chunk.
-            result = self.client.chat.completions.create(model=model, messages=wire, **options)
-            yield _whole_as_chunk(result, run_manager)
-            return
-        stream = self.client.chat.completions.create(model=model, messages=wire, stream=True, **options)
+        # JSON mode, which Cerebras cannot stream, comes back from open_stream as one non-streamed answer.
+        stream = open_stream(self.client, model=model, messages=wire, options=options)
+        translator = StreamTranslator()
+        translate = translator.translate
         on_token = run_manager.on_llm_new_token if run_manager is not None else None
-        for chunk in stream:
-            generation = generation_chunk(chunk_to_message(chunk))
-            if on_token is not None:
-                on_token(generation.text, chunk=generation)
-            yield generation
+        try:
+            for chunk in stream:
+                generation = translate(chunk)
+                if generation is None:
+                    continue
+                if on_token is not None:
+                    on_token(generation.text, chunk=generation)
+                yield generation
+        finally:
+            stream.close()
+        generation = translator.final()
+        if on_token is not None:
+            on_token(generation.text, chunk=generation)
+        yield generation
 
     async def _astream(
         self,
@@ -322,20 +324,23 @@ class ChatCerebras(BaseChatModel):
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         model, wire, options = self._call(messages, stop, kwargs)
-        client = self.async_client
-        if _is_json_mode(options):
-            result = await client.chat.completions.create(model=model, messages=wire, **options)
-            generation = _whole_as_chunk(result, None)
-            if run_manager is not None:
-                await run_manager.on_llm_new_token(generation.text, chunk=generation)
-            yield generation
-            return
-        stream = await client.chat.completions.create(model=model, messages=wire, stream=True, **options)
-        async for chunk in stream:
-            generation = generation_chunk(chunk_to_message(chunk))
-            if run_manager is not None:
-                await run_manager.on_llm_new_token(generation.text, chunk=generation)
-            yield generation
+        chunks = aopen_stream(self.async_client, model=model, messages=wire, options=options)
+        translator = StreamTranslator()
+        translate = translator.translate
+        try:
+            async for chunk in chunks:
+                generation = translate(chunk)
+                if generation is None:
+                    continue
+                if run_manager is not None:
+                    await run_manager.on_llm_new_token(generation.text, chunk=generation)
+                yield generation
+        finally:
+            await chunks.aclose()
+        generation = translator.final()
+        if run_manager is not None:
+            await run_manager.on_llm_new_token(generation.text, chunk=generation)
+        yield generation
 
     # -- tools and structured output -------------------------------------------------------------------------
     def bind_tools(
@@ -442,31 +447,12 @@ def _chat_result(result: ChatCompletion) -> ChatResult:
         for index, choice in enumerate(result.choices)
     ]
     usage = result.usage.to_dict() if result.usage is not None else {}
-    return ChatResult(
-        generations=generations,
-        llm_output={"model_name": result.model, "token_usage": usage, "system_fingerprint": result.system_fingerprint},
-    )
-
-
-def _whole_as_chunk(result: ChatCompletion, run_manager: CallbackManagerForLLMRun | None) -> ChatGenerationChunk:
-    message = completion_to_message(result)
-    chunk = AIMessageChunk(
-        content=message.content,
-        additional_kwargs=message.additional_kwargs,
-        usage_metadata=message.usage_metadata,
-        response_metadata=message.response_metadata,
-        id=message.id,
-        chunk_position="last",
-    )
-    generation = ChatGenerationChunk(message=chunk)
-    if run_manager is not None:
-        run_manager.on_llm_new_token(generation.text, chunk=generation)
-    return generation
-
-
-def _is_json_mode(options: Mapping[str, Any]) -> bool:
-    fmt = options.get("response_format")
-    return isinstance(fmt, Mapping) and fmt.get("type") == "json_object"
+    llm_output: dict[str, Any] = {"model_name": result.model, "token_usage": usage}
+    if result.system_fingerprint:
+        # Only when sent: langchain-core copies llm_output into a lone generation's response_metadata, where a
+        # None would stand for a fingerprint the response never had (OpenRouter sends none).
+        llm_output["system_fingerprint"] = result.system_fingerprint
+    return ChatResult(generations=generations, llm_output=llm_output)
 
 
 def _json_schema(schema: Mapping[str, Any] | type) -> dict[str, Any]:

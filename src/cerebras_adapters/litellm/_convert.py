@@ -11,14 +11,15 @@ validated by the core (``cerebras_adapters._request``), where earlier reasoning 
   turns LiteLLM ``Message`` objects and dicts into wire messages and hands assistant reasoning (LiteLLM's
   ``reasoning_content``, ``provider_specific_fields.reasoning``, ``thinking_blocks``) to ``replay_reasoning``.
 * **Responses.** ``fill_model_response`` writes a core ``ChatCompletion`` into LiteLLM's ``ModelResponse``:
-  ``message.reasoning`` becomes ``reasoning_content``, usage keeps its token details, and ``time_info``, rate
-  limits, request id and OpenRouter's serving provider and cost go to ``_hidden_params`` (see
-  ``hidden_params``).
+  ``message.reasoning`` becomes ``reasoning_content``, usage keeps its token details, and the response extras
+  of the shared output layer (``cerebras_adapters._output.response_extras``: ``time_info``, rate limits,
+  request id, service tier, OpenRouter's provider and cost, …) go to ``_hidden_params`` (see
+  ``hidden_params``). Tool calls are the layer's dicts. No response field is read here.
 * **Streams.** ``StreamTranslator`` turns core chunks into what LiteLLM's ``CustomStreamWrapper`` keeps intact
   (litellm.md §2.1, "mixed" pattern): one ``ModelResponseStream`` per delta (content, ``reasoning_content``,
   tool calls), then a single final ``GenericStreamingChunk`` dict carrying ``finish_reason``, the real usage
-  and, as provider-specific fields, ``time_info`` and the rest. A ``ModelResponseStream`` carrying usage
-  would have its usage thrown away and replaced by LiteLLM's own token estimate.
+  and, as provider-specific fields, the layer's extras from its ``StreamTail``. A ``ModelResponseStream``
+  carrying usage would have its usage thrown away and replaced by LiteLLM's own token estimate.
 """
 
 from __future__ import annotations
@@ -38,10 +39,11 @@ from litellm.types.utils import (
     Usage,
 )
 
+from .._output import ResponseExtras, StreamTail, has_delta, response_extras, tool_call_delta_dicts, tool_call_dicts
 from ..catalog import Catalog
 from ..options import OPTION_NAMES
 from ..reasoning import replay_reasoning
-from ..types import ChatCompletion, ChatCompletionChunk, RateLimits, TimeInfo, ToolCall
+from ..types import ChatCompletion, ChatCompletionChunk, RateLimits
 from ..types import Usage as CoreUsage
 
 __all__ = [
@@ -52,6 +54,7 @@ __all__ = [
     "hidden_params",
     "messages_to_wire",
     "openai_rate_limit_headers",
+    "provider_fields",
     "split_options",
 ]
 
@@ -103,7 +106,9 @@ def split_options(
             continue
         options[name] = value
     extra_body = optional_params.get("extra_body")
-    if extra_body:
+    if extra_body and not isinstance(extra_body, Mapping):
+        options["extra_body"] = extra_body  # refused by the core, naming extra_body
+    elif extra_body:
         rest: dict[str, Any] = {}
         for name, value in extra_body.items():
             # LiteLLM users send options its validation refuses through extra_body; the core validates them.
@@ -149,19 +154,30 @@ def _truthy(value: Any) -> bool:
     return bool(value)
 
 
-def messages_to_wire(model: str, messages: Iterable[Any], route: str, catalog: Catalog) -> list[dict[str, Any]]:
-    """LiteLLM messages (dicts or ``Message`` objects) → wire messages, reasoning in the form ``model`` takes."""
-    wire: list[dict[str, Any]] = []
+def messages_to_wire(model: str, messages: Iterable[Any], route: str, catalog: Catalog) -> list[Any]:
+    """LiteLLM messages (dicts or ``Message`` objects) → wire messages, reasoning in the form ``model`` takes.
+
+    Anything that is not a message (a number, a string, a list) is passed through untouched: the core refuses
+    it with a ``RequestValidationError`` naming ``messages.<i>``, which becomes a ``LocalBadRequestError``.
+    """
+    if isinstance(messages, (str, bytes, Mapping)) or not isinstance(messages, Iterable):
+        return messages  # type: ignore[return-value]  # refused by the core as "messages must be a list"
+    wire: list[Any] = []
     carries_reasoning = False
+    readable = True
     for message in messages:
         if isinstance(message, Mapping):
             msg = {k: v for k, v in message.items() if v is not None}
-        else:  # a LiteLLM Message (or any pydantic model) appended straight from a response
+        elif callable(getattr(message, "model_dump", None)):  # a LiteLLM Message appended from a response
             msg = {k: v for k, v in message.model_dump().items() if v is not None}
+        else:
+            wire.append(message)
+            readable = False
+            continue
         if msg.get("role") == "assistant":
             carries_reasoning = _assistant_to_wire(msg) or carries_reasoning
         wire.append(msg)
-    if carries_reasoning:
+    if carries_reasoning and readable:
         wire = replay_reasoning(model, wire, route=route, catalog=catalog)
     return wire
 
@@ -173,14 +189,14 @@ def _assistant_to_wire(msg: dict[str, Any]) -> bool:
     if not reasoning and isinstance(fields, Mapping):
         reasoning = fields.get("reasoning") or fields.get("reasoning_content")
     blocks = msg.get("thinking_blocks")
-    if not reasoning and blocks:
+    if not reasoning and isinstance(blocks, (list, tuple)):
         reasoning = "".join(str(b.get("thinking", "")) for b in blocks if isinstance(b, Mapping)) or None
     for key in _ASSISTANT_RESPONSE_ONLY:
         msg.pop(key, None)
     for key in _REASONING_KEYS:
         msg.pop(key, None)
     calls = msg.get("tool_calls")
-    if calls is not None:
+    if isinstance(calls, (list, tuple)):  # anything else is left for the core to refuse, naming it
         if calls:
             msg["tool_calls"] = [_tool_call_to_wire(call) for call in calls]
         else:
@@ -191,12 +207,16 @@ def _assistant_to_wire(msg: dict[str, Any]) -> bool:
     return False
 
 
-def _tool_call_to_wire(call: Any) -> dict[str, Any]:
-    if not isinstance(call, Mapping):
+def _tool_call_to_wire(call: Any) -> Any:
+    if not isinstance(call, Mapping) and callable(getattr(call, "model_dump", None)):
         call = call.model_dump()
+    if not isinstance(call, Mapping):
+        return call  # refused by the core, naming messages.<i>.tool_calls.<j>
     function = call.get("function") or {}
-    if not isinstance(function, Mapping):
+    if not isinstance(function, Mapping) and callable(getattr(function, "model_dump", None)):
         function = function.model_dump()
+    if not isinstance(function, Mapping):
+        return dict(call)
     return {
         "id": call.get("id"),
         "type": call.get("type") or "function",
@@ -230,44 +250,31 @@ def openai_rate_limit_headers(limits: RateLimits | None) -> dict[str, str]:
     return out
 
 
+def provider_fields(extras: ResponseExtras) -> dict[str, Any]:
+    """The layer's extras as LiteLLM shows them: every key as is, plus ``upstream_provider``, this provider's
+    earlier name for ``provider`` (kept so existing readers keep working)."""
+    out: dict[str, Any] = dict(extras)
+    if "provider" in extras:
+        out["upstream_provider"] = extras["provider"]
+    return out
+
+
 def hidden_params(
-    headers: Mapping[str, str] | None,
-    rate_limits: RateLimits | None,
-    request_id: str | None,
-    *,
-    time_info: TimeInfo | None = None,
-    provider: str | None = None,
-    cost: float | None = None,
+    headers: Mapping[str, str] | None, rate_limits: RateLimits | None, extras: ResponseExtras
 ) -> dict[str, Any]:
-    """What goes into ``_hidden_params``: every response header as ``llm_provider-<name>`` plus the OpenAI-style
-    rate-limit headers (``additional_headers``, which the proxy returns to its clients), and the parsed
-    ``rate_limits``, ``request_id``, ``time_info``, OpenRouter's serving ``upstream_provider`` and its cost
-    (as ``llm_provider-x-litellm-response-cost``, which LiteLLM's cost calculator prefers to the price map)."""
+    """What goes into ``_hidden_params``: the layer's extras (``provider_fields``), and every response header as
+    ``llm_provider-<name>`` plus the OpenAI-style rate-limit headers (``additional_headers``, which the proxy
+    returns to its clients), with OpenRouter's cost as ``llm_provider-x-litellm-response-cost`` (which LiteLLM's
+    cost calculator prefers to the price map)."""
     additional: dict[str, Any] = {}
     if headers is not None:
         multi_items = getattr(headers, "multi_items", None)
         for name, value in multi_items() if multi_items is not None else headers.items():
             additional[f"llm_provider-{name}"] = value
     additional.update(openai_rate_limit_headers(rate_limits))
-    if cost is not None:
-        additional["llm_provider-x-litellm-response-cost"] = cost
-    out: dict[str, Any] = {"additional_headers": additional}
-    if rate_limits is not None:
-        out["rate_limits"] = _rate_limits_dict(rate_limits)
-    if request_id is not None:
-        out["request_id"] = request_id
-    if time_info is not None:
-        out["time_info"] = time_info.to_dict()
-    if provider is not None:
-        out["upstream_provider"] = provider
-    return out
-
-
-def _rate_limits_dict(limits: RateLimits) -> dict[str, Any]:
-    out = {k: v for k, v in dataclasses.asdict(limits).items() if v is not None and k != "extra"}
-    if limits.extra:
-        out.update(limits.extra)
-    return out
+    if "cost" in extras:
+        additional["llm_provider-x-litellm-response-cost"] = extras["cost"]
+    return {"additional_headers": additional, **provider_fields(extras)}
 
 
 def _usage(usage: CoreUsage | None) -> Usage | None:
@@ -276,25 +283,7 @@ def _usage(usage: CoreUsage | None) -> Usage | None:
     return Usage(**usage.to_dict())
 
 
-def _tool_calls(calls: list[ToolCall] | None) -> list[dict[str, Any]] | None:
-    if not calls:
-        return None
-    return [
-        {
-            "id": call.id,
-            "type": call.type or "function",
-            "function": {
-                "name": call.function.name if call.function else None,
-                "arguments": (call.function.arguments if call.function else None) or "",
-            },
-        }
-        for call in calls
-    ]
-
-
-def fill_model_response(
-    response: ModelResponse, completion: ChatCompletion, *, model: str, route: str
-) -> ModelResponse:
+def fill_model_response(response: ModelResponse, completion: ChatCompletion, *, model: str) -> ModelResponse:
     """Write ``completion`` into LiteLLM's ``response`` (the ``model_response`` LiteLLM passed in, which
     already carries LiteLLM's own hidden params)."""
     choices = []
@@ -303,7 +292,7 @@ def fill_model_response(
         message = Message(
             content=msg.content,
             role="assistant",
-            tool_calls=_tool_calls(msg.tool_calls),
+            tool_calls=tool_call_dicts(msg.tool_calls) or None,
             reasoning_content=msg.reasoning,
         )
         choices.append(
@@ -322,21 +311,14 @@ def fill_model_response(
     usage = _usage(completion.usage)
     if usage is not None:
         response.usage = usage  # type: ignore[attr-defined]
-    if completion.time_info is not None:
-        response.time_info = completion.time_info.to_dict()  # type: ignore[attr-defined]
-    if completion.service_tier is not None:
-        setattr(response, "service_tier", completion.service_tier)  # noqa: B010 - not a declared field
-    cost = completion.usage.cost if completion.usage is not None else None
-    extra = hidden_params(
-        completion.headers,
-        completion.rate_limits,
-        completion.request_id,
-        time_info=completion.time_info,
-        provider=completion.provider if route != "cerebras" else None,
-        cost=cost if route != "cerebras" else None,
-    )
-    response._hidden_params.update(extra)
-    if completion.provider is not None and route != "cerebras":
+    extras = response_extras(completion)
+    if "time_info" in extras:
+        response.time_info = extras["time_info"]  # type: ignore[attr-defined]
+    if "service_tier" in extras:
+        setattr(response, "service_tier", extras["service_tier"])  # noqa: B010 - not a declared field
+    response._hidden_params.update(hidden_params(completion.headers, completion.rate_limits, extras))
+    if "provider" in extras:
+        # LiteLLM's cost calculator prices by this name when set: the model as the serving route named it.
         response._hidden_params["provider_response_model"] = completion.model
     return response
 
@@ -344,59 +326,28 @@ def fill_model_response(
 # -- streams ------------------------------------------------------------------------------------------------
 
 
-def _delta_tool_calls(calls: list[ToolCall]) -> list[dict[str, Any]]:
-    out = []
-    for position, call in enumerate(calls):
-        function = call.function
-        out.append(
-            {
-                "index": call.index if call.index is not None else position,
-                "id": call.id,
-                "type": call.type or "function",
-                "function": {
-                    "name": function.name if function is not None else None,
-                    "arguments": (function.arguments if function is not None else None) or "",
-                },
-            }
-        )
-    return out
-
-
 class StreamTranslator:
     """Core chunks in, LiteLLM stream items out (see the module docstring for the pattern).
 
-    ``finish_reason``, usage, ``time_info`` and the rest are held back until the core stream ends and sent on
-    the one final item, because OpenRouter may send usage on a chunk after the one with ``finish_reason``.
+    ``finish_reason``, usage and the extras are held back in the layer's ``StreamTail`` until the core stream
+    ends and sent on the one final item, because OpenRouter may send usage on a chunk after the one with
+    ``finish_reason``.
     """
 
-    __slots__ = ("_finish", "_first", "_model", "_provider", "_route", "_service_tier", "_time_info", "_usage")
+    __slots__ = ("_first", "_model", "tail")
 
-    def __init__(self, *, model: str, route: str) -> None:
+    def __init__(self, *, model: str) -> None:
         self._model = model
-        self._route = route
         self._first = True
-        self._finish: str | None = None
-        self._usage: CoreUsage | None = None
-        self._time_info: TimeInfo | None = None
-        self._service_tier: str | None = None
-        self._provider: str | None = None
+        self.tail = StreamTail()
 
     def translate(self, chunk: ChatCompletionChunk) -> ModelResponseStream | None:
         """One core chunk → one ``ModelResponseStream``, or None when it carries no delta."""
-        if chunk.usage is not None:
-            self._usage = chunk.usage
-        if chunk.time_info is not None:
-            self._time_info = chunk.time_info
-        if chunk.service_tier is not None:
-            self._service_tier = chunk.service_tier
-        if chunk.provider is not None:
-            self._provider = chunk.provider
+        self.tail.observe(chunk)
         out: list[StreamingChoices] = []
         for choice in chunk.choices:
-            if choice.finish_reason is not None:
-                self._finish = choice.finish_reason
             delta = choice.delta
-            if delta.content is None and delta.reasoning is None and not delta.tool_calls and delta.role is None:
+            if not has_delta(delta):
                 continue
             out.append(
                 StreamingChoices(
@@ -405,7 +356,7 @@ class StreamTranslator:
                         content=delta.content,
                         role=delta.role,
                         reasoning_content=delta.reasoning,
-                        tool_calls=_delta_tool_calls(delta.tool_calls) if delta.tool_calls else None,
+                        tool_calls=tool_call_delta_dicts(delta.tool_calls) or None,
                     ),
                     logprobs=choice.logprobs.to_dict() if choice.logprobs is not None else None,
                 )
@@ -421,28 +372,21 @@ class StreamTranslator:
         )
         if self._first:
             self._first = False
-            item._hidden_params.update(hidden_params(chunk.headers, chunk.rate_limits, chunk.request_id))
+            # What is known once the stream has begun (request id, rate limits, fingerprint), with the headers.
+            item._hidden_params.update(hidden_params(chunk.headers, chunk.rate_limits, self.tail.extras()))
         return item
 
-    def final(self, rate_limits: RateLimits | None, request_id: str | None) -> GenericStreamingChunk:
-        """The last item: ``finish_reason``, the server's usage and the provider-specific fields."""
-        fields: dict[str, Any] = {}
-        if self._time_info is not None:
-            fields["time_info"] = self._time_info.to_dict()
-        if self._service_tier is not None:
-            fields["service_tier"] = self._service_tier
-        if rate_limits is not None:
-            fields["rate_limits"] = _rate_limits_dict(rate_limits)
-        if request_id is not None:
-            fields["request_id"] = request_id
-        if self._provider is not None and self._route != "cerebras":
-            fields["upstream_provider"] = self._provider
-        usage = self._usage.to_dict() if self._usage is not None else None
+    def final(self) -> GenericStreamingChunk:
+        """The last item: ``finish_reason``, the server's usage and the layer's extras as provider-specific
+        fields (LiteLLM sets each on the chunk, and ``stream_chunk_builder`` keeps them on the message)."""
+        tail = self.tail
+        fields = provider_fields(tail.extras())
+        usage = tail.usage.to_dict() if tail.usage is not None else None
         return {
             "text": "",
             "tool_use": None,
             "is_finished": True,
-            "finish_reason": self._finish or "stop",
+            "finish_reason": tail.finish_reason or "stop",
             "usage": usage,  # type: ignore[typeddict-item]
             "index": 0,
             "provider_specific_fields": fields or None,

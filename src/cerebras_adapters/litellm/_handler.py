@@ -30,7 +30,8 @@ from litellm.types.utils import GenericStreamingChunk, ModelResponse, ModelRespo
 
 from .._client import AsyncCerebrasClient, CerebrasClient
 from .._loop_pool import PerLoopClients
-from .._streaming import AsyncStream, Stream
+from .._output import WholeStream, aopen_stream, open_stream
+from .._streaming import Stream
 from ..catalog import Catalog, default_catalog
 from ..errors import CerebrasAdapterError, RequestValidationError
 from ..routes import Route
@@ -216,7 +217,7 @@ class CerebrasLLM(CustomLLM):
             completion = core.chat.completions.create(model=model, messages=call.wire, **call.options)
         except CerebrasAdapterError as exc:
             raise self._error(exc, model, core) from exc
-        return fill_model_response(model_response, completion, model=call.model, route=call.route)
+        return fill_model_response(model_response, completion, model=call.model)
 
     async def acompletion(
         self,
@@ -254,7 +255,7 @@ class CerebrasLLM(CustomLLM):
             completion = await core.chat.completions.create(model=model, messages=call.wire, **call.options)
         except CerebrasAdapterError as exc:
             raise self._error(exc, model, core) from exc
-        return fill_model_response(model_response, completion, model=call.model, route=call.route)
+        return fill_model_response(model_response, completion, model=call.model)
 
     def streaming(  # type: ignore[override]
         self,
@@ -289,12 +290,14 @@ class CerebrasLLM(CustomLLM):
         )
         core = self._client(call.settings, model)
         try:  # sent now, not on first iteration: errors before the first byte reach the Router as such
-            stream = core.chat.completions.create(model=model, messages=call.wire, stream=True, **call.options)
+            stream = open_stream(core, model=model, messages=call.wire, options=call.options)
         except CerebrasAdapterError as exc:
             raise self._error(exc, model, core) from exc
-        return self._iterate(stream, StreamTranslator(model=call.model, route=call.route), model, core)
+        return self._iterate(stream, StreamTranslator(model=call.model), model, core)
 
-    def _iterate(self, stream: Stream, translator: StreamTranslator, model: str, core: Any) -> Iterator[_StreamItem]:
+    def _iterate(
+        self, stream: Stream | WholeStream, translator: StreamTranslator, model: str, core: Any
+    ) -> Iterator[_StreamItem]:
         translate = translator.translate
         try:
             for chunk in stream:
@@ -305,7 +308,7 @@ class CerebrasLLM(CustomLLM):
             raise self._error(exc, model, core) from exc
         finally:
             stream.close()
-        yield translator.final(stream.rate_limits, stream.request_id)
+        yield translator.final()
 
     async def astreaming(  # type: ignore[override]
         self,
@@ -340,18 +343,16 @@ class CerebrasLLM(CustomLLM):
             stream=True,
         )
         core = self._async_client(call.settings, model)
-        translator = StreamTranslator(model=call.model, route=call.route)
+        translator = StreamTranslator(model=call.model)
         translate = translator.translate
-        stream: AsyncStream | None = None
+        chunks = aopen_stream(core, model=model, messages=call.wire, options=call.options)
         try:
-            stream = await core.chat.completions.create(model=model, messages=call.wire, stream=True, **call.options)
-            async for chunk in stream:
+            async for chunk in chunks:
                 item = translate(chunk)
                 if item is not None:
                     yield item
         except CerebrasAdapterError as exc:
             raise self._error(exc, model, core) from exc
         finally:
-            if stream is not None:
-                await stream.close()
-        yield translator.final(stream.rate_limits, stream.request_id)
+            await chunks.aclose()
+        yield translator.final()
