@@ -41,7 +41,7 @@ from cerebras_adapters.schema import make_strict
 from cerebras_adapters.testing import create_app
 from cerebras_adapters.testing._errors import ApiError
 from cerebras_adapters.testing._models import find_model
-from cerebras_adapters.testing._validation import validate_for_model, validate_request
+from cerebras_adapters.testing._validation import selected_api_version, validate_for_model, validate_request
 from tests.wire import completion, sse, stream_chunks
 
 # -- profiles ---------------------------------------------------------------------------------------------------
@@ -494,10 +494,11 @@ def strict_json(content: bytes) -> Any:
     return json.loads(content.decode("utf-8"), parse_constant=_no_constants)
 
 
-def emulator_verdict(body: Any) -> str | None:
-    """What the emulator's independent validator says about a body: None (accepted) or its 400 message."""
+def emulator_verdict(body: Any, api_version: int = 2) -> str | None:
+    """What the emulator's independent validator says about a body sent under ``api_version``: None (accepted)
+    or its 400 message."""
     try:
-        validate_request(body)
+        validate_request(body, api_version=api_version)
         spec = find_model(body["model"])
         if spec is not None:
             validate_for_model(body, spec)
@@ -512,11 +513,13 @@ class Server:
 
     def __init__(self) -> None:
         self.bodies: list[bytes] = []
+        self.versions: list[int] = []  # the API version each request selected (X-Cerebras-Version-Patch)
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.bodies.append(request.read())
+        self.versions.append(selected_api_version({k.lower(): v for k, v in request.headers.items()}))
         body = strict_json(self.bodies[-1])
-        verdict = emulator_verdict(body)
+        verdict = emulator_verdict(body, self.versions[-1])
         if verdict is not None:
             return httpx.Response(400, json={"message": verdict, "type": "invalid_request_error",
                                              "param": "validation_error", "code": "wrong_api_format"})
@@ -548,7 +551,7 @@ def check_sent(kwargs: dict[str, Any], server: Server, outcome: Any) -> None:
     body = strict_json(server.bodies[0])  # raises on NaN / Infinity / invalid UTF-8
     if kwargs.get("extra_body"):
         return  # the escape hatch: sent as given, the server decides
-    verdict = emulator_verdict(body)
+    verdict = emulator_verdict(body, server.versions[0])
     if verdict is None:
         return
     assert any(verdict.startswith(prefix) for prefix in SERVER_ONLY), (

@@ -10,6 +10,7 @@ from ._version import __version__
 
 if TYPE_CHECKING:
     from ._client import DEFAULT_TIMEOUT, AsyncCerebrasClient, CerebrasClient
+    from ._request import ValidationWarning
     from ._streaming import AsyncStream, SSEDecoder, Stream, accumulate
     from .catalog import Catalog, ModelInfo, default_catalog
     from .errors import (
@@ -97,6 +98,7 @@ _LAZY: dict[str, str] = {
     "UnprocessableEntityError": "errors",
     "UnsupportedParameterError": "errors",
     "Usage": "types",
+    "ValidationWarning": "_request",
     "accumulate": "_streaming",
     "default_catalog": "catalog",
     "replay_reasoning": "reasoning",
@@ -117,7 +119,9 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-_SUBMODULES = frozenset({"catalog", "errors", "options", "reasoning", "routes", "schema", "types", "testing"})
+_SUBMODULES = frozenset(
+    {"catalog", "errors", "families", "options", "reasoning", "routes", "schema", "types", "testing"}
+)
 
 
 def __dir__() -> list[str]:
@@ -168,6 +172,7 @@ __all__ = [
     "UnprocessableEntityError",
     "UnsupportedParameterError",
     "Usage",
+    "ValidationWarning",
     "__version__",
     "accumulate",
     "default_catalog",

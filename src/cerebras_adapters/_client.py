@@ -41,7 +41,14 @@ from typing_extensions import Unpack
 from ._deadline import Alarm, CallClock, arm_async, arm_sync
 from ._headers import check_api_key, check_headers
 from ._pool import async_transport, sync_transport
-from ._request import PreparedRequest, UnsupportedPolicy, encode_body, prepare_chat_request
+from ._request import (
+    PreparedRequest,
+    UnsupportedPolicy,
+    Validation,
+    check_validation_mode,
+    encode_body,
+    prepare_chat_request,
+)
 from ._streaming import AsyncStream, Stream, _StreamState
 from .catalog import Catalog, default_catalog
 from .errors import (
@@ -306,6 +313,7 @@ class _ClientCore:
         default_headers: Mapping[str, str] | None,
         unsupported_params: UnsupportedPolicy,
         catalog: Catalog | None,
+        validation: Validation = "strict",
     ) -> None:
         self.route = resolve_route(route)
         if api_key is not None:
@@ -330,6 +338,7 @@ class _ClientCore:
         self.attempt_timeout = _seconds("attempt_timeout", attempt_timeout)
         self.deadline = _seconds("deadline", deadline)
         self.unsupported_params: UnsupportedPolicy = unsupported_params
+        self.validation: Validation = check_validation_mode(validation)
         self.catalog = catalog if catalog is not None else default_catalog()
         if default_headers:
             check_headers(default_headers, param="default_headers")
@@ -363,7 +372,13 @@ class _ClientCore:
         attempt_timeout = options.pop("attempt_timeout", None)
         deadline = options.pop("deadline", None)
         prepared = prepare_chat_request(
-            model, messages, stream, options, catalog=self.catalog, unsupported_params=self.unsupported_params
+            model,
+            messages,
+            stream,
+            options,
+            catalog=self.catalog,
+            unsupported_params=self.unsupported_params,
+            validation=self.validation,
         )
         if timeout is not None:
             prepared.timeout = _timeout(timeout, self.timeout, model)
@@ -507,8 +522,10 @@ class CerebrasClient(_ClientCore):
     ``base_url`` (with the version path, e.g. ``https://api.cerebras.ai/v1``) to the route's. ``timeout`` bounds
     each connect/read/write, ``attempt_timeout`` (default 600 s) one attempt from request to last byte, and
     ``deadline`` (default none) the whole call including retries. ``limits`` sizes the connection pool (default
-    ``DEFAULT_LIMITS``: up to 1000 connections, all kept alive for 5 s). Use it as a context manager or call
-    ``close()``.
+    ``DEFAULT_LIMITS``: up to 1000 connections, all kept alive for 5 s). ``validation`` is what a request that
+    breaks a rule does: ``"strict"`` (default) raises ``RequestValidationError`` before sending, ``"warn"`` emits
+    a ``ValidationWarning`` and sends it anyway, ``"off"`` sends what was given unchecked (still strict JSON,
+    with legal headers). Use it as a context manager or call ``close()``.
     """
 
     def __init__(
@@ -524,6 +541,7 @@ class CerebrasClient(_ClientCore):
         default_headers: Mapping[str, str] | None = None,
         unsupported_params: UnsupportedPolicy = "raise",
         catalog: Catalog | None = None,
+        validation: Validation = "strict",
         http_client: httpx.Client | None = None,
         limits: httpx.Limits | None = None,
         warm_up: bool = False,
@@ -539,6 +557,7 @@ class CerebrasClient(_ClientCore):
             default_headers=default_headers,
             unsupported_params=unsupported_params,
             catalog=catalog,
+            validation=validation,
         )
         self._owns_http = http_client is None
         self._http = http_client or httpx.Client(
@@ -644,6 +663,7 @@ class AsyncCerebrasClient(_ClientCore):
         default_headers: Mapping[str, str] | None = None,
         unsupported_params: UnsupportedPolicy = "raise",
         catalog: Catalog | None = None,
+        validation: Validation = "strict",
         http_client: httpx.AsyncClient | None = None,
         limits: httpx.Limits | None = None,
         warm_up: bool = False,
@@ -659,6 +679,7 @@ class AsyncCerebrasClient(_ClientCore):
             default_headers=default_headers,
             unsupported_params=unsupported_params,
             catalog=catalog,
+            validation=validation,
         )
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(

@@ -1,9 +1,18 @@
 """Turning a ``create(...)`` call into a validated request: the options, the catalog and the rules.
 
-This module owns every rule checked before a request leaves (cerebras-api.md §1, checklist §8 item 6) and
-the assembly of the JSON body and option headers. Each failure is a ``RequestValidationError`` naming the
-parameter, the model and the fix. Route-specific shaping (OpenRouter's model ids, provider pin, reasoning
-object) happens afterwards in ``routes``; sending happens in ``_client``.
+This module owns the checks of a request's shape (option types and ranges, message, tool and response-format
+objects, unknown fields), runs the request rules of ``_rules`` (the facts the API enforces beyond shape, each
+named, with its source and API versions) for the request's API version, and assembles the JSON body and
+option headers. Each failure is a ``RequestValidationError`` naming the parameter, the model and the fix.
+Route-specific shaping (OpenRouter's model ids, provider pin, reasoning object) happens afterwards in
+``routes``; sending happens in ``_client``.
+
+``validation`` decides what a failure does: ``"strict"`` (default) raises it; ``"warn"`` emits a
+``ValidationWarning`` with the same message and sends the request as given; ``"off"`` runs no check at all and
+sends what the caller gave, unknown parameters included. Whatever the mode, the body that leaves is strict JSON
+(``encode_body``), headers are legal (``_headers``), and the documented translations still apply
+(``max_tokens`` and ``disable_reasoning`` as their successors, ``api_version`` as a header, normalised to an
+integer).
 
 Rules never refuse what the real API accepts: consecutive messages of one role, a system message last, an
 assistant-only history, ``max_tokens``, ``stream_options``, ``n`` and the penalties all go through
@@ -21,24 +30,37 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import reprlib
+import sys
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeGuard
 
 import pydantic
 import pydantic_core
 
+from ._rules import DEFAULT_API_VERSION, RequestFacts, RuleRun
 from .catalog import Catalog, ModelInfo
 from .errors import RequestValidationError, UnsupportedParameterError
 from .options import HEADER_OPTIONS, KNOWN_UNSUPPORTED, OPTION_NAMES, option_adapter, option_descriptions
-from .schema import check_strict_schema
 
-__all__ = ["PreparedRequest", "UnsupportedPolicy", "encode_body", "prepare_chat_request"]
+__all__ = [
+    "VALIDATION_MODES",
+    "PreparedRequest",
+    "UnsupportedPolicy",
+    "Validation",
+    "ValidationWarning",
+    "check_validation_mode",
+    "encode_body",
+    "prepare_chat_request",
+]
 
 UnsupportedPolicy = Literal["raise", "drop"]
+Validation = Literal["strict", "warn", "off"]
+VALIDATION_MODES: tuple[str, ...] = ("strict", "warn", "off")
 
 _MESSAGE_FIELDS: dict[str, frozenset[str]] = {
     "system": frozenset({"role", "content", "name"}),
@@ -66,7 +88,8 @@ _TOOL_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 # Images only as base64 data URIs of PNG or JPEG (cerebras-api.md §1.2).
 _DATA_URI = re.compile(r"data:image/(?:png|jpeg);base64,[A-Za-z0-9+/=\s]+")
 _PARTS_FIX = 'pass text as a string, or a list of parts such as [{"type": "text", "text": "..."}]'
-_MAX_STOP = 4
+_NUMBER = re.compile(r"\s*[0-9]+\s*")
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _warned_retired: set[str] = set()
 
 
@@ -95,6 +118,54 @@ class PreparedRequest:
     extra_body_keys: frozenset[str] = field(default_factory=frozenset)
 
 
+class ValidationWarning(UserWarning):
+    """A check that failed on a client created with ``validation="warn"``: the request was sent anyway.
+
+    The message is that of the ``RequestValidationError`` strict validation would have raised; ``param``,
+    ``model``, ``fix`` and ``rule`` (the request rule's name, None for a shape or type check) are its attributes.
+    """
+
+    def __init__(self, error: RequestValidationError) -> None:
+        super().__init__(str(error))
+        self.param = error.param
+        self.model = error.model
+        self.fix = error.fix
+        self.rule = error.rule
+
+
+def check_validation_mode(value: object) -> Validation:
+    """``value`` if it is a validation mode, else ``RequestValidationError`` naming ``validation``."""
+    if value == "strict" or value == "warn" or value == "off":
+        return value
+    raise RequestValidationError(
+        f"validation must be 'strict', 'warn' or 'off', not {_show(value)}.",
+        param="validation",
+        fix="pass validation='strict' (refuse), 'warn' (warn and send) or 'off' (send as given)",
+    )
+
+
+class _Report:
+    """Where a failed check goes: raised (strict) or warned about (warn). Off runs no check."""
+
+    def __init__(self, validation: Validation) -> None:
+        self.strict = validation == "strict"
+        self.checking = validation != "off"
+
+    def __call__(self, error: RequestValidationError) -> None:
+        if self.strict:
+            raise error
+        _warn(error)
+
+
+def _warn(error: RequestValidationError) -> None:
+    # Point the warning at the first frame outside this package: the caller's create(), or the framework's.
+    level, frame = 1, sys._getframe(0)
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+        level += 1
+    warnings.warn(ValidationWarning(error), stacklevel=level)
+
+
 def prepare_chat_request(
     model: str,
     messages: Iterable[Mapping[str, Any]],
@@ -103,14 +174,20 @@ def prepare_chat_request(
     *,
     catalog: Catalog,
     unsupported_params: UnsupportedPolicy = "raise",
+    validation: Validation = "strict",
 ) -> PreparedRequest:
     if not isinstance(model, str) or not model:
+        # In every mode: the model id picks the catalog entry and the route's model name.
         raise RequestValidationError(
             "'model' must be a non-empty string.", param="model", fix="pass a model id such as 'gpt-oss-120b'"
         )
     info = catalog.get(model)
-    opts = _known_options(options, model, unsupported_params)
-    _check_types(opts, model)
+    report = _Report(check_validation_mode(validation))
+    opts = _known_options(options, model, unsupported_params, report)
+    version = _api_version(opts)
+    unchecked: set[str] = _check_types(opts, model, report) if report.checking else set()
+    disable_reasoning = False
+    off_by = "reasoning_effort"
     if "disable_reasoning" in opts:
         warnings.warn(
             "disable_reasoning is deprecated by Cerebras (2026-03-24); use reasoning_effort='none'. "
@@ -118,34 +195,37 @@ def prepare_chat_request(
             DeprecationWarning,
             stacklevel=4,
         )
-        if opts.pop("disable_reasoning"):
-            if info is not None and info.reasoning == "always_on":
-                # Checked here so the error names the option the caller passed (cerebras-api.md §1.1).
-                raise RequestValidationError(
-                    f"{model} always reasons; disable_reasoning=True is rejected by the API (400).",
-                    param="disable_reasoning",
-                    model=model,
-                    fix="drop disable_reasoning; use reasoning_effort='low' for the least reasoning",
-                )
-            if opts.get("reasoning_effort", "none") != "none":
-                raise RequestValidationError(
-                    f"disable_reasoning=True contradicts reasoning_effort={opts['reasoning_effort']!r}.",
-                    param="disable_reasoning",
-                    model=model,
-                    fix="drop disable_reasoning and keep reasoning_effort",
-                )
-            opts["reasoning_effort"] = "none"
-    if "max_tokens" in opts:
-        if "max_completion_tokens" in opts:
-            raise RequestValidationError(
-                "Pass either max_completion_tokens or max_tokens, not both (the API rejects both).",
-                param="max_tokens",
-                model=model,
-                fix="keep max_completion_tokens only",
-            )
+        value = opts["disable_reasoning"]
+        if type(value) is bool:  # anything else is sent as given (warn, off) or was refused (strict)
+            del opts["disable_reasoning"]
+            disable_reasoning = value
+            if value and "reasoning_effort" not in opts:
+                opts["reasoning_effort"] = "none"
+                off_by = "disable_reasoning"
+    if "max_tokens" in opts and "max_completion_tokens" not in opts:
         opts["max_completion_tokens"] = opts.pop("max_tokens")
-    msgs = _check_messages(messages, model, info, unsupported_params)
-    _check_rules(opts, stream, model, info)
+    msgs = _given(messages)
+    if report.checking:
+        try:
+            msgs = _check_messages(msgs, model, unsupported_params)
+        except RequestValidationError as exc:
+            report(exc)
+            unchecked.add("messages")
+        unchecked |= _check_option_shapes(opts, unchecked, model, report)
+        facts = RequestFacts(
+            model=model,
+            info=info,
+            catalog=catalog,
+            options={k: v for k, v in opts.items() if k not in unchecked} if unchecked else opts,
+            messages=msgs if isinstance(msgs, list) else [],
+            stream=stream,
+            version=version,
+            reasoning_off_by=off_by,
+            disable_reasoning=disable_reasoning,
+            unchecked=frozenset(unchecked),
+        )
+        for failure in RuleRun(facts, raise_first=report.strict).run():
+            _warn(failure)
     if info is not None and info.status == "retired" and model not in _warned_retired:
         _warned_retired.add(model)
         warnings.warn(
@@ -170,20 +250,53 @@ def prepare_chat_request(
         body["stream"] = True
     extra_keys: frozenset[str] = frozenset()
     if extra_body:
+        _must_be_mapping(extra_body, "extra_body", model)
         body.update(extra_body)
         extra_keys = frozenset(extra_body)
     if extra_headers:
+        _must_be_mapping(extra_headers, "extra_headers", model)
         headers.update(extra_headers)
     return PreparedRequest(
         model=model, body=body, headers=headers, stream=stream, timeout=timeout, info=info, extra_body_keys=extra_keys
     )
 
 
-def _known_options(options: Mapping[str, Any], model: str, policy: UnsupportedPolicy) -> dict[str, Any]:
+def _given(messages: Any) -> Any:
+    """The messages as a list when they are an iterable of messages (a generator is read once); anything else
+    as it is, for the message checks to refuse (or, with validation off, to send)."""
+    if isinstance(messages, (str, bytes, Mapping)) or not isinstance(messages, Iterable):
+        return messages
+    return list(messages)
+
+
+def _must_be_mapping(value: Any, name: str, model: str) -> None:
+    # In every mode: these are merged into the request, which needs a mapping.
+    if not _is_map(value):
+        raise RequestValidationError(
+            f"{name} must be a mapping; got {_show(value)}.", param=name, model=model, fix=f"pass {name}={{...}}"
+        )
+
+
+def _api_version(opts: dict[str, Any]) -> int:
+    """The request's API version; a numeric string (as a header value is written, "1") becomes an int, which is
+    what is sent. Anything else is left for the type check to refuse (or, with validation off, sent as is)."""
+    value = opts.get("api_version")
+    if isinstance(value, str) and _NUMBER.fullmatch(value):
+        value = opts["api_version"] = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return value
+    return DEFAULT_API_VERSION
+
+
+def _known_options(
+    options: Mapping[str, Any], model: str, policy: UnsupportedPolicy, report: _Report
+) -> dict[str, Any]:
+    """The options given (None means "not given", as in the SDKs). An unknown one is dropped with a warning
+    under the drop policy, else refused (strict), or kept and sent (warn: with a warning; off: as given)."""
     opts: dict[str, Any] = {}
     for name, value in options.items():
         if value is None:
-            continue  # None means "not given", as in the SDKs
+            continue
         if name in OPTION_NAMES:
             opts[name] = value
             continue
@@ -192,28 +305,42 @@ def _known_options(options: Mapping[str, Any], model: str, policy: UnsupportedPo
         if policy == "drop":
             warnings.warn(f"{message} Dropped.", UserWarning, stacklevel=5)
             continue
-        raise UnsupportedParameterError(
-            message,
-            param=name,
-            model=model,
-            fix=f"remove it, send it anyway with extra_body={{{name!r}: ...}}, or create the client with "
-            "unsupported_params='drop' to drop such parameters with a warning",
-        )
+        if report.checking:
+            report(
+                UnsupportedParameterError(
+                    message,
+                    param=name,
+                    model=model,
+                    fix=f"remove it, send it anyway with extra_body={{{name!r}: ...}}, or create the client with "
+                    "unsupported_params='drop' to drop such parameters with a warning",
+                )
+            )
+        opts[name] = value
     return opts
 
 
-def _check_types(opts: dict[str, Any], model: str) -> None:
-    if not opts:
-        return
+def _check_types(opts: dict[str, Any], model: str, report: _Report) -> set[str]:
+    """Check every known option's type and range; returns the names of those that failed (warn mode)."""
+    known = opts if opts.keys() <= OPTION_NAMES else {k: v for k, v in opts.items() if k in OPTION_NAMES}
+    if not known:
+        return set()
     try:
-        option_adapter().validate_python(opts)
+        option_adapter().validate_python(known)
     except pydantic.ValidationError as exc:
-        err = exc.errors()[0]
-        name = str(err["loc"][0])
-        loc, value = _error_path(opts.get(name), name, err["loc"][1:])
-        raise RequestValidationError(
-            f"Invalid {loc}={_show(value)}: {err['msg']}.", param=loc, model=model, fix=_type_fix(name)
-        ) from None
+        failed: set[str] = set()
+        for err in exc.errors():
+            name = str(err["loc"][0]) if err["loc"] else ""
+            if name in failed or name not in known:
+                continue
+            failed.add(name)
+            loc, value = _error_path(known.get(name), name, err["loc"][1:])
+            error = RequestValidationError(
+                f"Invalid {loc}={_show(value)}: {err['msg']}.", param=loc, model=model, fix=_type_fix(name)
+            )
+            error.__suppress_context__ = True
+            report(error)
+        return failed
+    return set()
 
 
 def _error_path(value: Any, name: str, loc: Iterable[Any]) -> tuple[str, Any]:
@@ -239,9 +366,9 @@ def _type_fix(name: str) -> str:
     return f"{name}: {desc}" if desc else f"see the options reference for {name}"
 
 
-def _check_messages(
-    messages: Iterable[Mapping[str, Any]], model: str, info: ModelInfo | None, policy: UnsupportedPolicy
-) -> list[Any]:
+def _check_messages(messages: Any, model: str, policy: UnsupportedPolicy) -> list[Any]:
+    """The messages' shape (docs/api-facts.md#message-fields): roles, fields, content, tool calls. What a model
+    accepts (the developer role, images) and the API v2 conversation rules are ``_rules``'."""
     if isinstance(messages, (str, bytes, Mapping)) or not isinstance(messages, Iterable):
         raise RequestValidationError(
             "'messages' must be a list of message objects.",
@@ -257,8 +384,6 @@ def _check_messages(
             model=model,
             fix='pass [{"role": "user", "content": "..."}]',
         )
-    open_calls: dict[str, int] = {}  # tool-call id -> index of the assistant message that made it
-    seen_ids: set[str] = set()
     for i, msg in enumerate(msgs):
         where = f"messages.{i}"
         if not _is_map(msg):
@@ -282,13 +407,6 @@ def _check_messages(
         extra = [key for key in msg if key not in allowed]
         if extra:
             msg = _unknown_message_fields(msgs, i, msg, role, extra, model, policy)
-        if role == "developer" and info is not None and not info.developer_role:
-            raise RequestValidationError(
-                f"{model} does not accept the 'developer' role (only gpt-oss-120b does).",
-                param=f"{where}.role",
-                model=model,
-                fix="use role 'system'",
-            )
         if role in ("system", "developer", "user", "tool") and "content" not in msg:
             raise RequestValidationError(
                 f"{where} ({role}) needs 'content'.",
@@ -306,13 +424,10 @@ def _check_messages(
             )
         # The assistant's content may be absent or null (with tool calls, or an empty turn; RT-14); every other
         # role's content is required (cerebras-api.md §1.2).
-        msg = _check_content(msgs, i, "content", role, model, info, policy, nullable=role == "assistant")
+        msg = _check_content(msgs, i, "content", role, model, policy, nullable=role == "assistant")
         if role == "assistant":
             if "reasoning" in msg:
-                msg = _check_content(msgs, i, "reasoning", role, model, info, policy, nullable=True)
-            if open_calls:
-                # API v2: the answers must come before the next message, another assistant turn included.
-                _unanswered(open_calls, i, model)
+                msg = _check_content(msgs, i, "reasoning", role, model, policy, nullable=True)
             calls = msg.get("tool_calls")
             if calls is None:
                 continue
@@ -324,16 +439,7 @@ def _check_messages(
                     fix='pass [{"id": ..., "type": "function", "function": {"name": ..., "arguments": "{...}"}}]',
                 )
             for j, call in enumerate(calls):
-                call_id = _check_tool_call(call, f"{where}.tool_calls.{j}", model)
-                if call_id in seen_ids:
-                    raise RequestValidationError(
-                        f"Tool-call id {call_id!r} is used twice.",
-                        param=f"{where}.tool_calls.{j}.id",
-                        model=model,
-                        fix="give every tool call a unique id",
-                    )
-                seen_ids.add(call_id)
-                open_calls[call_id] = i
+                _check_tool_call(call, f"{where}.tool_calls.{j}", model)
         elif role == "tool":
             answered = msg.get("tool_call_id")
             if not isinstance(answered, str):
@@ -343,19 +449,6 @@ def _check_messages(
                     model=model,
                     fix="set tool_call_id to the id of a tool call from a preceding assistant message",
                 )
-            if answered not in open_calls:
-                raise RequestValidationError(
-                    f"{where} answers tool call {_show(answered)}, which no earlier assistant message made "
-                    "(the API rejects orphan tool messages).",
-                    param=f"{where}.tool_call_id",
-                    model=model,
-                    fix="set tool_call_id to the id of a tool call from a preceding assistant message",
-                )
-            del open_calls[answered]
-        elif open_calls:
-            _unanswered(open_calls, i, model)
-    if open_calls:
-        _unanswered(open_calls, len(msgs), model, at_end=True)
     return msgs
 
 
@@ -418,18 +511,6 @@ def _check_tool_call(call: Any, where: str, model: str) -> str:
     return call_id
 
 
-def _unanswered(open_calls: dict[str, int], i: int, model: str, *, at_end: bool = False) -> None:
-    call_id, at = next(iter(open_calls.items()))
-    when = "by any tool message" if at_end else f"before messages.{i}"
-    raise RequestValidationError(
-        f"Tool call {call_id!r} from messages.{at} is not answered {when} (API v2 requires a tool message for "
-        "every tool call).",
-        param=f"messages.{at}.tool_calls",
-        model=model,
-        fix=f"add {{'role': 'tool', 'tool_call_id': {call_id!r}, 'content': ...}} after messages.{at}",
-    )
-
-
 def _unknown_message_fields(
     msgs: list[Any], i: int, msg: Mapping[str, Any], role: str, extra: list[str], model: str, policy: UnsupportedPolicy
 ) -> Mapping[str, Any]:
@@ -465,7 +546,6 @@ def _check_content(
     key: str,
     role: str,
     model: str,
-    info: ModelInfo | None,
     policy: UnsupportedPolicy,
     *,
     nullable: bool,
@@ -485,7 +565,7 @@ def _check_content(
             fix=_PARTS_FIX,
         )
     images = key == "content" and role in ("system", "developer", "user")
-    cleaned = _check_parts(value, where, role, images, model, info, policy)
+    cleaned = _check_parts(value, where, role, images, model, policy)
     if cleaned is not None:
         msg = msgs[i] = {**msg, key: cleaned}
     return msg
@@ -497,7 +577,6 @@ def _check_parts(
     role: str,
     images: bool,
     model: str,
-    info: ModelInfo | None,
     policy: UnsupportedPolicy,
 ) -> list[Any] | None:
     """Check content parts; returns a copy without unknown part fields when the drop policy removed some."""
@@ -520,7 +599,7 @@ def _check_parts(
                 )
         elif kind in ("image_url", "image"):
             allowed = _IMAGE_PART_FIELDS[kind]
-            _check_image(part, kind, at, role, images, model, info)
+            _check_image(part, kind, at, role, images, model)
         else:
             accepted = "'text', 'image_url' or 'image'" if images else "'text'"
             raise RequestValidationError(
@@ -548,22 +627,13 @@ def _check_parts(
     return cleaned
 
 
-def _check_image(
-    part: Mapping[str, Any], kind: str, at: str, role: str, images: bool, model: str, info: ModelInfo | None
-) -> None:
+def _check_image(part: Mapping[str, Any], kind: str, at: str, role: str, images: bool, model: str) -> None:
     if not images:
         raise RequestValidationError(
             f"{at}: images are only allowed in user messages.",
             param=at,
             model=model,
             fix="move the image into a user message",
-        )
-    if info is not None and not info.vision:
-        raise RequestValidationError(
-            f"{model} does not accept image input.",
-            param=at,
-            model=model,
-            fix="use a vision model such as gemma-4-31b",
         )
     if kind == "image":
         if not isinstance(part.get("image"), str):
@@ -601,106 +671,24 @@ def _check_image(
         )
 
 
-def _check_rules(opts: dict[str, Any], stream: bool, model: str, info: ModelInfo | None) -> None:
-    tools = opts.get("tools")
-    fmt = opts.get("response_format")
-    fmt_type = fmt.get("type") if _is_map(fmt) else None
-    if _is_map(fmt):
-        _check_response_format_shape(fmt, model)
-    if tools and fmt_type in ("json_object", "json_schema"):
-        raise RequestValidationError(
-            "tools and response_format cannot be used in the same request (Cerebras rejects it).",
-            param="response_format",
-            model=model,
-            fix="use structured output through a tool, or drop the tools for this call",
-        )
-    if fmt_type == "json_object" and stream:
-        raise RequestValidationError(
-            "response_format json_object is not compatible with streaming.",
-            param="response_format",
-            model=model,
-            fix="call with stream=False, or use json_schema",
-        )
-    if fmt_type == "json_schema":
-        spec = fmt.get("json_schema") if _is_map(fmt) else None
-        if _is_map(spec) and spec.get("strict") and "schema" in spec:
-            check_strict_schema(spec["schema"], where="response_format.json_schema.schema", model=model)
-    if fmt_type in ("json_object", "json_schema") and info is not None and not info.structured_outputs:
-        raise RequestValidationError(
-            f"{model} does not support structured outputs.",
-            param="response_format",
-            model=model,
-            fix="pick a model that does",
-        )
-    if tools is not None:
-        _check_tools(tools, model, info)
-    choice = opts.get("tool_choice")
-    if _is_map(choice):
-        _check_named_tool_choice(choice, tools, model)
-    if choice is not None and info is not None and info.tool_choice_modes is not None:
-        mode = "function" if _is_map(choice) else choice
-        if mode not in info.tool_choice_modes:
-            raise RequestValidationError(
-                f"{model} accepts tool_choice {' or '.join(map(repr, info.tool_choice_modes))} only; "
-                f"{_show(choice)} is rejected (400 wrong_api_format).",
-                param="tool_choice",
-                model=model,
-                fix="use tool_choice='auto' (the model decides; with one tool it usually calls it)",
-            )
-    if opts.get("tool_choice") is not None and not tools:
-        raise RequestValidationError(
-            "tool_choice needs tools.",
-            param="tool_choice",
-            model=model,
-            fix="pass tools=[...] too, or drop tool_choice",
-        )
-    stop = opts.get("stop")
-    if isinstance(stop, (list, tuple)) and len(stop) > _MAX_STOP:
-        raise RequestValidationError(
-            f"At most {_MAX_STOP} stop sequences are allowed; got {len(stop)}.",
-            param="stop",
-            model=model,
-            fix="keep the 4 that matter",
-        )
-    if "stream_options" in opts:
-        _check_stream_options(opts["stream_options"], model)
-    if "top_logprobs" in opts and not opts.get("logprobs"):
-        raise RequestValidationError(
-            "top_logprobs needs logprobs=True.", param="top_logprobs", model=model, fix="pass logprobs=True as well"
-        )
-    if "prediction" in opts:
-        _check_prediction(opts["prediction"], model)
-        for clash, bad in (
-            ("logprobs", bool(opts.get("logprobs"))),
-            ("n", (opts.get("n") or 1) > 1),
-            ("tools", bool(tools)),
-        ):
-            if bad:
-                raise RequestValidationError(
-                    f"prediction cannot be combined with {clash}.",
-                    param="prediction",
-                    model=model,
-                    fix=f"drop {clash} or drop prediction",
-                )
-        if info is not None and not info.predicted_outputs:
-            raise RequestValidationError(
-                f"{model} does not support predicted outputs.",
-                param="prediction",
-                model=model,
-                fix="use gpt-oss-120b or zai-glm-4.7, or drop prediction",
-            )
-    if "queue_threshold" in opts and opts.get("service_tier") not in ("flex", "auto"):
-        raise RequestValidationError(
-            "queue_threshold applies only with service_tier 'flex' or 'auto'.",
-            param="queue_threshold",
-            model=model,
-            fix="pass service_tier='flex' (or 'auto'), or drop queue_threshold",
-        )
-    _check_reasoning(opts, model, info)
+def _check_option_shapes(opts: dict[str, Any], unchecked: set[str], model: str, report: _Report) -> set[str]:
+    """The documented shape of the structured options (docs/api-facts.md#unknown-fields, #tool-definitions,
+    #tool-choice, #response-format, #predicted-outputs); returns the names of those that failed (warn mode)."""
+    failed: set[str] = set()
+    for name, check in _OPTION_SHAPES:
+        if name in opts and name not in unchecked:
+            try:
+                check(opts[name], model)
+            except RequestValidationError as exc:
+                report(exc)
+                failed.add(name)
+    return failed
 
 
-def _check_response_format_shape(fmt: Mapping[str, Any], model: str) -> None:
-    """The documented shape of response_format (cerebras-api.md §1.1, §1.5)."""
+def _check_response_format_shape(fmt: Any, model: str) -> None:
+    """The documented shape of response_format (docs/api-facts.md#response-format)."""
+    if not _is_map(fmt):
+        return  # refused by the type check
     kind = fmt.get("type")
     if kind not in ("text", "json_object", "json_schema"):
         raise RequestValidationError(
@@ -751,14 +739,10 @@ def _optional_type(obj: Mapping[str, Any], key: str, kind: type, where: str, mod
         )
 
 
-def _check_tools(tools: Any, model: str, info: ModelInfo | None) -> None:
+def _check_tools_shape(tools: Any, model: str) -> None:
+    """Each tool's documented shape (docs/api-facts.md#tool-definitions); strict schemas are the rules'."""
     if not tools:
         return
-    if info is not None and not info.tools:
-        raise RequestValidationError(
-            f"{model} does not support tools.", param="tools", model=model, fix="pick a model with tool calling"
-        )
-    stricts = set()
     for i, tool in enumerate(tools):
         fn = tool.get("function") if _is_map(tool) else None
         if not _is_map(fn) or tool.get("type") != "function" or not fn.get("name"):
@@ -786,19 +770,12 @@ def _check_tools(tools: Any, model: str, info: ModelInfo | None) -> None:
             _optional_type(fn, "parameters", Mapping, where, model, "a JSON schema object")
         if not (strict is None or type(strict) is bool):
             _optional_type(fn, "strict", bool, where, model, "true or false")
-        stricts.add(bool(strict))
-        if fn.get("strict") and "parameters" in fn:
-            check_strict_schema(fn["parameters"], where=f"{where}.parameters", model=model)
-    if len(stricts) > 1:
-        raise RequestValidationError(
-            "strict must be the same on every tool of a request (mixed values are rejected).",
-            param="tools",
-            model=model,
-            fix="set strict on all tools or on none",
-        )
 
 
-def _check_named_tool_choice(choice: Mapping[str, Any], tools: Any, model: str) -> None:
+def _check_tool_choice_shape(choice: Any, model: str) -> None:
+    """A named tool_choice is {type: "function", function: {name}} (docs/api-facts.md#tool-choice)."""
+    if not _is_map(choice):
+        return  # none / auto / required, checked by the type check
     fix = 'use {"type": "function", "function": {"name": <one of the tools>}}, or "auto"'
     function = choice.get("function")
     name = function.get("name") if _is_map(function) else None
@@ -812,14 +789,6 @@ def _check_named_tool_choice(choice: Mapping[str, Any], tools: Any, model: str) 
     assert isinstance(function, Mapping)
     _no_extra_fields(choice, _TOOL_FIELDS, "tool_choice", model, fix)
     _no_extra_fields(function, _NAME_FIELD, "tool_choice.function", model, fix)
-    names = {t["function"].get("name") for t in tools or () if _is_map(t) and "function" in t}
-    if tools and name not in names:
-        raise RequestValidationError(
-            f"tool_choice names {_show(name)}, which is not one of the tools.",
-            param="tool_choice.function.name",
-            model=model,
-            fix=f"name one of {sorted(n for n in names if isinstance(n, str))}",
-        )
 
 
 def _check_stream_options(value: Mapping[str, Any], model: str) -> None:
@@ -856,41 +825,13 @@ def _check_prediction(value: Mapping[str, Any], model: str) -> None:
         _no_extra_fields(part, _TEXT_PART_FIELDS, f"prediction.content.{j}", model, fix)
 
 
-def _check_reasoning(opts: dict[str, Any], model: str, info: ModelInfo | None) -> None:
-    effort = opts.get("reasoning_effort")
-    if info is None:
-        return
-    if effort is not None:
-        if info.reasoning == "always_on" and effort == "none":
-            raise RequestValidationError(
-                f"{model} always reasons; reasoning_effort='none' (or disable_reasoning) is rejected by the API.",
-                param="reasoning_effort",
-                model=model,
-                fix="use reasoning_effort='low' for the least reasoning",
-            )
-        if info.reasoning_efforts is not None and effort not in info.reasoning_efforts:
-            allowed = ", ".join(info.reasoning_efforts) or "none (the model does not take reasoning_effort)"
-            raise RequestValidationError(
-                f"{model} does not take reasoning_effort={effort!r}.",
-                param="reasoning_effort",
-                model=model,
-                fix=f"use one of: {allowed}",
-            )
-    if "clear_thinking" in opts and not info.clear_thinking:
-        raise RequestValidationError(
-            f"clear_thinking is only supported on zai-glm-4.7, not {model} (sending it breaks other models).",
-            param="clear_thinking",
-            model=model,
-            fix="drop clear_thinking for this model",
-        )
-    fmt = opts.get("reasoning_format")
-    if fmt is not None and info.reasoning_formats is not None and fmt not in info.reasoning_formats:
-        raise RequestValidationError(
-            f"{model} does not support reasoning_format={fmt!r}.",
-            param="reasoning_format",
-            model=model,
-            fix=f"use one of: {', '.join(info.reasoning_formats)}",
-        )
+_OPTION_SHAPES: tuple[tuple[str, Callable[[Any, str], None]], ...] = (
+    ("response_format", _check_response_format_shape),
+    ("tools", _check_tools_shape),
+    ("tool_choice", _check_tool_choice_shape),
+    ("stream_options", _check_stream_options),
+    ("prediction", _check_prediction),
+)
 
 
 # -- encoding -------------------------------------------------------------------------------------------------

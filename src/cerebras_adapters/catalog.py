@@ -1,10 +1,13 @@
 """What each Cerebras model can do: the model catalog.
 
-This module owns per-model facts (capabilities, limits, prices, OpenRouter id, lifecycle status). It ships
-as data (``data/catalog.json``, sourced from cerebras-api.md §6) and can be refreshed from the live
-``GET /v1/models`` in its three formats (§2.6). Validation reads it to apply capability rules; a model that
-is not in the catalog is allowed, and only the rules that need its capabilities are skipped.
-It must not validate requests or talk HTTP itself.
+This module owns per-model facts (limits, prices, OpenRouter id, lifecycle status, and the capabilities in
+which a model differs from its family). It ships as data (``data/catalog.json``, sourced from
+docs/api-facts.md#model-catalog): each row names a family (``families.py``) and overrides only what differs
+from it. ``Catalog.get`` answers for an id no row lists by its family's id prefix (``ModelInfo.inferred`` is
+then True), so a new model of a known family gets its family's rules and reasoning replay; an id of no known
+family gets None, and validation skips the rules that need its capabilities. The catalog can be refreshed from
+the live ``GET /v1/models`` in its three formats (docs/api-facts.md#models-endpoint); a model added that way
+starts from its family's capabilities. It must not validate requests or talk HTTP itself.
 """
 
 from __future__ import annotations
@@ -15,16 +18,21 @@ from dataclasses import dataclass, field, replace
 from importlib import resources
 from typing import Any, Literal
 
-__all__ = ["Catalog", "ModelInfo", "ReasoningKind", "default_catalog"]
+from . import families as _families
+from .families import GENERIC, Family, ReasoningKind, ReplayStyle
 
-ReasoningKind = Literal["always_on", "toggleable", "none"]
-ReplayStyle = Literal["reasoning_field", "think_tags", "none"]
+__all__ = ["Catalog", "ModelInfo", "ReasoningKind", "ReplayStyle", "default_catalog"]
+
 Status = Literal["production", "preview", "deprecated", "retired"]
 
 
 @dataclass(frozen=True)
 class ModelInfo:
-    """Capabilities and limits of one model. Prices are USD per million tokens."""
+    """Capabilities and limits of one model. Prices are USD per million tokens.
+
+    ``family`` names the model's family (``cerebras_adapters.families``); ``inferred`` is True when the catalog
+    has no row for the model and every capability comes from its family (resolved by id prefix).
+    """
 
     id: str
     status: Status = "production"
@@ -49,6 +57,8 @@ class ModelInfo:
     deprecated_on: str | None = None
     retired_on: str | None = None
     notes: str | None = None
+    family: str = GENERIC.name
+    inferred: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -79,22 +89,44 @@ class Catalog:
 
     def __init__(self, models: Iterable[ModelInfo] = ()):
         self._models: dict[str, ModelInfo] = {m.id: m for m in models}
+        # Entries inferred from families, by id, valid for one generation of the family registry.
+        self._inferred_cache: dict[str, ModelInfo | None] = {}
+        self._inferred_generation = -1
 
     @classmethod
     def shipped(cls) -> Catalog:
-        """The catalog shipped with this version of the library."""
+        """The catalog shipped with this version of the library (each row merged over its family)."""
         raw = resources.files("cerebras_adapters").joinpath("data/catalog.json").read_text("utf-8")
-        return cls(ModelInfo.from_dict(m) for m in json.loads(raw)["models"])
+        return cls(ModelInfo.from_dict(_families.row_values(m)) for m in json.loads(raw)["models"])
 
     def get(self, model: str) -> ModelInfo | None:
+        """The model's entry; for an id no entry lists, one built from its family (``inferred=True``), or None
+        when the id belongs to no known family. OpenRouter ids (``author/slug``) are looked up too."""
         info = self._models.get(model)
-        if info is None and "/" in model:
+        if info is not None:
+            return info
+        if "/" in model:
             for candidate in self._models.values():
                 if candidate.openrouter_id == model:
                     return candidate
+            return None
+        return self._inferred(model)
+
+    def _inferred(self, model: str) -> ModelInfo | None:
+        cache = self._inferred_cache
+        if self._inferred_generation != _families.generation():  # a family was added or removed: forget
+            cache.clear()
+            self._inferred_generation = _families.generation()
+        if model in cache:
+            return cache[model]
+        family = _families.family_for(model)
+        info = None if family is None else ModelInfo(id=model, inferred=True, **family.capabilities())
+        if len(cache) < _MAX_INFERRED:
+            cache[model] = info
         return info
 
     def __contains__(self, model: object) -> bool:
+        """Whether ``get`` answers for ``model`` (a listed model, or an id of a known family)."""
         return isinstance(model, str) and self.get(model) is not None
 
     def __iter__(self) -> Iterator[ModelInfo]:
@@ -109,8 +141,9 @@ class Catalog:
     def update_from_models(self, payload: Mapping[str, Any]) -> list[str]:
         """Merge a ``GET /v1/models`` response (default, ``openrouter`` or ``huggingface`` format).
 
-        Models the service lists but the catalog lacks are added with the capabilities the payload states
-        (or conservative defaults); known models get their limits and prices updated. Returns the ids seen.
+        Models the service lists but the catalog lacks are added with their family's capabilities (by id
+        prefix; the generic defaults for an id of no known family), overridden by what the payload states;
+        known models get their limits and prices updated and keep everything else. Returns the ids seen.
         """
         seen: list[str] = []
         for entry in payload.get("data", []):
@@ -119,7 +152,7 @@ class Catalog:
             model_id = str(entry["id"])
             if model_id.startswith("cerebras/"):  # openrouter format prefixes ids
                 model_id = model_id[len("cerebras/") :]
-            current = self._models.get(model_id) or ModelInfo(id=model_id)
+            current = self._models.get(model_id) or _new_model(model_id)
             changes: dict[str, Any] = {}
             if "context_length" in entry:
                 changes["context_window"] = int(entry["context_length"])
@@ -157,6 +190,15 @@ class Catalog:
             self._models[model_id] = replace(current, **changes)
             seen.append(model_id)
         return seen
+
+
+_MAX_INFERRED = 1024  # distinct unknown ids remembered per catalog (a caller may send any number of them)
+
+
+def _new_model(model_id: str) -> ModelInfo:
+    """A model the catalog did not list: its family's capabilities, stored as a row (so not ``inferred``)."""
+    family: Family = _families.family_for(model_id) or GENERIC
+    return ModelInfo(id=model_id, **family.capabilities())
 
 
 _default: Catalog | None = None

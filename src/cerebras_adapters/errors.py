@@ -87,12 +87,19 @@ class RequestValidationError(CerebrasAdapterError, ValueError):
 
     ``param`` names the offending parameter (dotted for nested ones, e.g. ``messages.2.role``), ``model``
     the model the rule applies to (None when the rule is model-independent) and ``fix`` what to do instead.
+    ``rule`` names the request rule that refused it (``cerebras_adapters._rules``), None for the checks of the
+    request's shape and types.
     """
 
-    def __init__(self, message: str, *, param: str, model: str | None = None, fix: str | None = None):
+    rule: str | None = None
+
+    def __init__(
+        self, message: str, *, param: str, model: str | None = None, fix: str | None = None, rule: str | None = None
+    ):
         self.param = param
         self.model = model
         self.fix = fix
+        self.rule = rule
         text = message
         if fix:
             text = f"{message} Fix: {fix}"
@@ -101,7 +108,6 @@ class RequestValidationError(CerebrasAdapterError, ValueError):
 
 class UnsupportedParameterError(RequestValidationError):
     """A parameter the Cerebras API (or the chosen route) rejects as unknown."""
-
 
 class APIError(CerebrasAdapterError):
     """An error from talking to the service; see the subclasses."""

@@ -209,11 +209,11 @@ class ChatCompletionOptions(TypedDict, total=False):
         Field(description=("{include_usage: bool}. Cerebras sends usage on the final chunk regardless.")),
     ]
     api_version: Annotated[
-        int,
+        Annotated[int, Field(ge=1)] | Annotated[str, Field(pattern=r"^\s*[0-9]+\s*$")],
         Field(
-            ge=1,
             description=(
-                "API version, sent as the X-Cerebras-Version-Patch header (2 is the default since 2026-07-21)."
+                "API version, sent as the X-Cerebras-Version-Patch header (2 is the default since 2026-07-21). "
+                "An int, or a numeric string as headers are written ('1'); the rules checked are that version's."
             ),
         ),
     ]

@@ -1,9 +1,11 @@
 """Sending earlier reasoning back to the model in the form it accepts.
 
-This module owns the replay rule of cerebras-api.md §6 ("Replay earlier reasoning as") and checklist item 4:
-never send ``reasoning_content`` (400 ``wrong_api_format``); gpt-oss (and gemma) take the assistant
-``reasoning`` field (RT-06); GLM and Qwen take ``<think>…</think>`` prepended to ``content`` (RT-05), and on
-zai-glm-4.7 the server strips it unless ``clear_thinking=False`` is sent. Adapters call this; they must not
+This module owns the replay rule (docs/api-facts.md#reasoning-replay): never send ``reasoning_content`` (400
+``wrong_api_format``); gpt-oss (and gemma) take the assistant ``reasoning`` field (RT-06); GLM and Qwen take
+``<think>…</think>`` prepended to ``content`` (RT-05), and on zai-glm-4.7 the server strips it unless
+``clear_thinking=False`` is sent. Which form a model takes is its ``ModelInfo.reasoning_replay``, i.e. its
+family's unless its catalog row says otherwise, so a model the catalog does not list (``zai-glm-5``) gets its
+family's form; an id of no known family gets the ``reasoning`` field. Adapters call this; they must not
 re-implement it.
 """
 

@@ -5,6 +5,12 @@ enforced by API v2 since 2026-07-21): ``check_strict_schema`` refuses a schema t
 the exact place, and ``make_strict`` rewrites an ordinary schema (as pydantic or a TypedDict produce it) into
 one that passes. It must not know about requests, models or frameworks.
 
+Two of the rules are API v2's only (docs/api-facts.md#strict-schemas-by-api-version: v1 quietly handled a
+missing ``additionalProperties`` and accepted an optional property left out of ``required``, RT-14), so they
+can be checked on their own: ``check_closed_objects`` and ``check_every_property_required``, and
+``check_strict_schema(..., closed_objects=False, every_property_required=False)`` checks everything else. The
+request rules (``cerebras_adapters._rules``) pick the ones the request's API version applies.
+
 Limits (budgeted as the reference advises): length <= 5 000 characters, nesting depth <= 5 (the docs say 10
 in one place and 5 in another), <= 500 object properties and <= 500 enum values in total, anyOf <= 5 branches,
 ``additionalProperties: false`` on every object, every property required, no recursion, only internal
@@ -25,7 +31,15 @@ from typing import Any, TypeGuard
 
 from .errors import RequestValidationError
 
-__all__ = ["MAX_ANY_OF", "MAX_DEPTH", "MAX_LENGTH", "check_strict_schema", "make_strict"]
+__all__ = [
+    "MAX_ANY_OF",
+    "MAX_DEPTH",
+    "MAX_LENGTH",
+    "check_closed_objects",
+    "check_every_property_required",
+    "check_strict_schema",
+    "make_strict",
+]
 
 MAX_LENGTH = 5000
 MAX_DEPTH = 5
@@ -150,10 +164,25 @@ def _json_size(node: Any, where: str, model: str | None) -> int:
         raise _fail("The schema contains itself.", where, model, "pass a JSON tree, not a cyclic structure") from None
 
 
-def check_strict_schema(schema: Any, *, where: str, model: str | None = None) -> None:
+_FIX = "pass the schema through cerebras_adapters.schema.make_strict(), or use strict=False"
+
+
+def check_strict_schema(
+    schema: Any,
+    *,
+    where: str,
+    model: str | None = None,
+    closed_objects: bool = True,
+    every_property_required: bool = True,
+    objects: list[tuple[Mapping[Any, Any], str]] | None = None,
+) -> None:
     """Raise ``RequestValidationError`` if ``schema`` breaks a strict-mode rule; ``where`` prefixes the
-    reported parameter path (e.g. ``response_format.json_schema.schema``)."""
-    fix = "pass the schema through cerebras_adapters.schema.make_strict(), or use strict=False"
+    reported parameter path (e.g. ``response_format.json_schema.schema``). ``closed_objects`` and
+    ``every_property_required`` switch off the two rules only API v2 applies (``additionalProperties: false``
+    on every object, every property listed in ``required``). ``objects``, when given, receives every object
+    sub-schema and its path, as ``check_closed_objects`` and ``check_every_property_required`` take them."""
+    fix = _FIX
+    v2_only = (closed_objects, every_property_required)
     if not isinstance(schema, Mapping):
         raise _fail("A strict schema must be a JSON object.", where, model, fix)
     size = _json_size(schema, where, model)
@@ -170,9 +199,9 @@ def check_strict_schema(schema: Any, *, where: str, model: str | None = None) ->
     counts = {"properties": 0, "enum": 0, "level": 0}
     _check_refs_acyclic(defs, where, model)
     nesting = _measure_defs(defs)
-    _walk(schema, where, 0, defs, counts, model, fix, nesting)
+    _walk(schema, where, 0, defs, counts, model, fix, nesting, v2_only, objects)
     for name, sub in defs.items():
-        _walk(sub, f"{where}.$defs.{name}", 0, defs, counts, model, fix, nesting)
+        _walk(sub, f"{where}.$defs.{name}", 0, defs, counts, model, fix, nesting, v2_only, objects)
     if counts["properties"] > MAX_PROPERTIES:
         raise _fail(
             f"Strict schemas allow {MAX_PROPERTIES} object properties in total; this one has {counts['properties']}.",
@@ -198,7 +227,10 @@ def _walk(
     model: str | None,
     fix: str,
     nesting: dict[str, int],
+    v2_only: tuple[bool, bool] = (True, True),
+    objects: list[tuple[Mapping[Any, Any], str]] | None = None,
 ) -> None:
+    closed_objects, every_property_required = v2_only
     counts["level"] += 1  # not restored on the way out of a refusal: the check stops there
     if counts["level"] > _MAX_SUBSCHEMA_LEVELS:
         raise _fail(
@@ -257,14 +289,16 @@ def _walk(
                 "simplify the union",
             )
         for i, branch in enumerate(branches):
-            _walk(branch, f"{path}.{keyword}.{i}", depth, defs, counts, model, fix, nesting)
+            _walk(branch, f"{path}.{keyword}.{i}", depth, defs, counts, model, fix, nesting, v2_only, objects)
     is_object = node.get("type") == "object" or "properties" in node
     if is_object:
+        if objects is not None:
+            objects.append((node, path))
         if depth + 1 > MAX_DEPTH:
             raise _fail(
                 f"Strict schemas may nest objects at most {MAX_DEPTH} levels deep.", path, model, "flatten the schema"
             )
-        if node.get("additionalProperties") is not False:
+        if closed_objects and node.get("additionalProperties") is not False:
             raise _fail(
                 "Every object in a strict schema needs 'additionalProperties': false.",
                 f"{path}.additionalProperties",
@@ -288,25 +322,104 @@ def _walk(
                 model,
                 fix,
             )
-        missing = [name for name in props if name not in required]
-        if missing:
-            raise _fail(
-                f"Every property must be listed in 'required' in strict mode; missing: {_show(missing)}.",
-                f"{path}.required",
-                model,
-                "list them all and make optional ones nullable with anyOf [..., {type: null}]",
-            )
+        if every_property_required:
+            _check_required(props, required, path, model)
         for name, sub in props.items():
-            _walk(sub, f"{path}.properties.{name}", depth + 1, defs, counts, model, fix, nesting)
+            _walk(sub, f"{path}.properties.{name}", depth + 1, defs, counts, model, fix, nesting, v2_only, objects)
     if items is not None and type(items) is not bool:
-        _walk(items, f"{path}.items", depth, defs, counts, model, fix, nesting)
+        _walk(items, f"{path}.items", depth, defs, counts, model, fix, nesting, v2_only, objects)
     for keyword in ("allOf", "prefixItems"):
         for i, sub in enumerate(branch_lists.get(keyword, ())):
-            _walk(sub, f"{path}.{keyword}.{i}", depth, defs, counts, model, fix, nesting)
+            _walk(sub, f"{path}.{keyword}.{i}", depth, defs, counts, model, fix, nesting, v2_only, objects)
     extra_schema = node.get("additionalProperties")
     if extra_schema is not None and type(extra_schema) is not bool and _is_map(extra_schema):
-        _walk(extra_schema, f"{path}.additionalProperties", depth, defs, counts, model, fix, nesting)
+        _walk(extra_schema, f"{path}.additionalProperties", depth, defs, counts, model, fix, nesting, v2_only, objects)
     counts["level"] -= 1
+
+
+def _check_required(props: Mapping[Any, Any], required: Any, path: str, model: str | None) -> None:
+    missing = [name for name in props if name not in required]
+    if missing:
+        raise _fail(
+            f"Every property must be listed in 'required' in strict mode; missing: {_show(missing)}.",
+            f"{path}.required",
+            model,
+            "list them all and make optional ones nullable with anyOf [..., {type: null}]",
+        )
+
+
+ObjectNodes = list[tuple[Mapping[Any, Any], str]]
+
+
+def check_closed_objects(
+    schema: Any, *, where: str, model: str | None = None, objects: ObjectNodes | None = None
+) -> None:
+    """API v2: every object of a strict schema has ``additionalProperties: false``. Only this rule is checked
+    (a schema that is not JSON-schema shaped is ``check_strict_schema``'s to refuse; here it is skipped).
+    ``objects``: the schema's object sub-schemas as ``check_strict_schema`` collected them, if it did."""
+    for node, path in _object_nodes(schema, where) if objects is None else objects:
+        if node.get("additionalProperties") is not False:
+            raise _fail(
+                "Every object in a strict schema needs 'additionalProperties': false.",
+                f"{path}.additionalProperties",
+                model,
+                _FIX,
+            )
+
+
+def check_every_property_required(
+    schema: Any, *, where: str, model: str | None = None, objects: ObjectNodes | None = None
+) -> None:
+    """API v2: every object of a strict schema lists all its properties in ``required``. Only this rule is
+    checked (see ``check_closed_objects``)."""
+    for node, path in _object_nodes(schema, where) if objects is None else objects:
+        props = node.get("properties", {})
+        required = node.get("required") or []
+        if _is_map(props) and isinstance(required, (list, tuple)):
+            _check_required(props, required, path, model)
+
+
+def _object_nodes(schema: Any, where: str) -> list[tuple[Mapping[Any, Any], str]]:
+    """Every object sub-schema of ``schema`` and its path, in the order ``_walk`` meets them; whatever is not
+    schema-shaped is skipped, a node met twice (a tree that contains itself) is visited once, and the walk stops
+    ``_MAX_SUBSCHEMA_LEVELS`` levels down, as ``_walk`` does."""
+    found: list[tuple[Mapping[Any, Any], str]] = []
+    seen: set[int] = set()
+
+    def visit(node: Any, path: str, level: int) -> None:
+        if level > _MAX_SUBSCHEMA_LEVELS or not _is_map(node) or id(node) in seen:
+            return
+        seen.add(id(node))
+        get = node.get
+        for keyword in ("anyOf", "oneOf"):
+            branches = get(keyword)
+            if branches is not None and isinstance(branches, (list, tuple)):
+                for i, branch in enumerate(branches):
+                    visit(branch, f"{path}.{keyword}.{i}", level + 1)
+        if get("type") == "object" or "properties" in node:
+            found.append((node, path))
+            props = get("properties")
+            if props is not None and _is_map(props):
+                for name, sub in props.items():
+                    visit(sub, f"{path}.properties.{name}", level + 1)
+        items = get("items")
+        if items is not None and type(items) is not bool:
+            visit(items, f"{path}.items", level + 1)
+        for keyword in ("allOf", "prefixItems"):
+            subs = get(keyword)
+            if subs is not None and isinstance(subs, (list, tuple)):
+                for i, sub in enumerate(subs):
+                    visit(sub, f"{path}.{keyword}.{i}", level + 1)
+        extra = get("additionalProperties")
+        if extra is not None and type(extra) is not bool:
+            visit(extra, f"{path}.additionalProperties", level + 1)
+
+    visit(schema, where, 1)
+    defs = schema.get("$defs") if _is_map(schema) else None
+    if _is_map(defs):
+        for name, sub in defs.items():
+            visit(sub, f"{where}.$defs.{name}", 1)
+    return found
 
 
 def _schema_list(

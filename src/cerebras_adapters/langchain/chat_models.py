@@ -81,6 +81,9 @@ class ChatCerebras(BaseChatModel):
     default_headers: dict[str, str] | None = None
     unsupported_params: Literal["raise", "drop"] = "raise"
     """What to do with parameters the Cerebras API does not know: raise (default) or drop with a warning."""
+    validation: Literal["strict", "warn", "off"] = "strict"
+    """What a request that breaks a rule does: ``"strict"`` raises ``RequestValidationError`` before sending
+    (default), ``"warn"`` emits a ``ValidationWarning`` and sends it anyway, ``"off"`` sends it unchecked."""
     streaming: bool = False
     """Stream internally even for ``invoke`` (callbacks then see tokens as they arrive)."""
     stream_usage: bool = True
@@ -215,6 +218,7 @@ class ChatCerebras(BaseChatModel):
             "max_retries": self.max_retries,
             "default_headers": self.default_headers,
             "unsupported_params": self.unsupported_params,
+            "validation": self.validation,
         }
         # Only when set: ``None`` means the core's defaults (600 s per attempt, no deadline), not "unbounded".
         if self.attempt_timeout is not None:

@@ -28,6 +28,7 @@ import dataclasses
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import litellm
 from litellm.types.utils import (
     Choices,
     Delta,
@@ -59,7 +60,9 @@ __all__ = [
 ]
 
 # optional_params keys that configure the client or the call rather than the request body.
-CLIENT_SETTINGS = frozenset({"route", "max_retries", "stream", "stream_options", "extra_body", "drop_params"})
+CLIENT_SETTINGS = frozenset(
+    {"route", "max_retries", "stream", "stream_options", "extra_body", "drop_params", "validation"}
+)
 # Assistant-message keys LiteLLM's ``Message`` carries that are never sent as such: reasoning goes through
 # ``replay_reasoning``, the rest are response-only (``annotations``, ``audio``, ``images``) or empty.
 _ASSISTANT_RESPONSE_ONLY = (
@@ -83,6 +86,8 @@ class ClientSettings:
     base_url: str | None
     max_retries: int | None
     drop_params: bool
+    #: the core client's validation mode: "strict" (default), "warn" or "off"
+    validation: Any = "strict"
 
 
 def split_options(
@@ -95,8 +100,10 @@ def split_options(
 ) -> tuple[ClientSettings, dict[str, Any]]:
     """``(client settings, core options)`` for one call.
 
-    ``max_retries`` and ``drop_params`` are read from the call, then the deployment's ``litellm_params``, then
-    ``litellm.drop_params`` (the caller passes that in through ``litellm_params`` when set globally).
+    ``max_retries``, ``drop_params`` and ``validation`` are read from the call, then the deployment's
+    ``litellm_params``; a global ``litellm.drop_params = True`` drops too. ``validation`` (``"strict"``,
+    ``"warn"`` or ``"off"``) is the core client's, so a Router deployment or a proxy ``config.yaml`` model can
+    get past a rule the service no longer enforces; an unknown value is refused when the client is built.
     ``stream_options`` is sent only with ``stream=True`` (it means nothing, and may be refused, otherwise).
     """
     lp = litellm_params or {}
@@ -125,12 +132,14 @@ def split_options(
         options["api_version"] = version
     max_retries = optional_params.get("max_retries", lp.get("max_retries"))
     drop = optional_params.get("drop_params", lp.get("drop_params"))
+    validation = optional_params.get("validation", lp.get("validation"))
     settings = ClientSettings(
         route=optional_params.get("route") or lp.get("route") or "cerebras",
         api_key=api_key or None,
         base_url=api_base or None,
         max_retries=int(max_retries) if max_retries is not None else None,
-        drop_params=_truthy(drop),
+        drop_params=_truthy(drop) or litellm.drop_params is True,
+        validation=validation.strip().lower() if isinstance(validation, str) else (validation or "strict"),
     )
     return settings, options
 

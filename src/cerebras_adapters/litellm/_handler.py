@@ -23,7 +23,6 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import Any
 
 import httpx
-import litellm
 from litellm import exceptions as lx
 from litellm.llms.custom_llm import CustomLLM
 from litellm.types.utils import GenericStreamingChunk, ModelResponse, ModelResponseStream
@@ -84,7 +83,14 @@ class CerebrasLLM(CustomLLM):
     @staticmethod
     def _key(settings: ClientSettings) -> _ClientKey:
         route = settings.route if isinstance(settings.route, str) else id(settings.route)
-        return (route, settings.api_key, settings.base_url, settings.max_retries, settings.drop_params)
+        return (
+            route,
+            settings.api_key,
+            settings.base_url,
+            settings.max_retries,
+            settings.drop_params,
+            settings.validation if isinstance(settings.validation, str) else repr(settings.validation),
+        )
 
     @staticmethod
     def _client_kwargs(settings: ClientSettings) -> dict[str, Any]:
@@ -93,6 +99,7 @@ class CerebrasLLM(CustomLLM):
             "base_url": settings.base_url,
             "route": settings.route,
             "unsupported_params": "drop" if settings.drop_params else "raise",
+            "validation": settings.validation,
         }
         if settings.max_retries is not None:
             kwargs["max_retries"] = settings.max_retries
@@ -146,8 +153,6 @@ class CerebrasLLM(CustomLLM):
         settings, options = split_options(
             optional_params, litellm_params, api_key=api_key, api_base=api_base, stream=stream
         )
-        if not settings.drop_params and litellm.drop_params is True:
-            settings = ClientSettings(settings.route, settings.api_key, settings.base_url, settings.max_retries, True)
         if headers:
             options["extra_headers"] = {**headers, **options.get("extra_headers", {})}
         if timeout is not None:

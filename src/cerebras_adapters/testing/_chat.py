@@ -28,7 +28,7 @@ from ._options import Setup
 from ._ratelimit import Admission
 from ._replies import send_completion, send_stream
 from ._tokens import PrefixCache
-from ._validation import validate_for_model, validate_request
+from ._validation import selected_api_version, validate_for_model, validate_request
 from ._wire import DONE, ResponseMeta, cerebras_body, cerebras_events, dumps
 
 __all__ = [
@@ -110,7 +110,7 @@ class CerebrasChat:
         body = parse_json(request)
         if body is ...:
             raise invalid("body: Input should be a valid JSON object")
-        validate_request(body)
+        validate_request(body, api_version=selected_api_version(request.headers))
         spec = setup.model(body["model"])
         if spec is None:
             # RT-09.

@@ -5,6 +5,10 @@ style, usage shape). It must not read the client's catalog (``cerebras_adapters.
 emulator is an independent model of the server, so a wrong fact in the client's catalog must not make the
 emulator agree with it. ``tests/emulator/test_catalog_drift.py`` compares the two tables and lists every
 deliberate difference with its reason.
+
+``add_model`` serves one more model for as long as a test needs it (``remove_model`` takes it away): a test that
+adds a model family to the client (``cerebras_adapters.families.register_family``) adds its twin here, written
+on its own, so the client and the emulator stay two independent descriptions of the same server.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["MODELS", "ModelSpec", "find_model", "find_openrouter_model"]
+__all__ = ["MODELS", "ModelSpec", "add_model", "all_models", "find_model", "find_openrouter_model", "remove_model"]
 
 #: Reasoning kind (docs/api-facts.md#reasoning-per-model-family). always: cannot be turned off; default_on: on
 #: unless ``reasoning_effort:"none"`` / ``disable_reasoning``; default_off: on only for an effort other than
@@ -212,11 +216,45 @@ MODELS: tuple[ModelSpec, ...] = (
 )
 
 _BY_ID: dict[str, ModelSpec] = {}
+_BY_OPENROUTER_ID: dict[str, ModelSpec] = {}
+_ADDED: dict[str, ModelSpec] = {}  # models added at runtime, by id
+
+
+def _index(spec: ModelSpec) -> None:
+    _BY_ID[spec.id] = spec
+    for alias in spec.aliases:
+        _BY_ID[alias] = spec
+    if spec.openrouter_id:
+        _BY_OPENROUTER_ID[spec.openrouter_id] = spec
+
+
 for _spec in MODELS:
-    _BY_ID[_spec.id] = _spec
-    for _alias in _spec.aliases:
-        _BY_ID[_alias] = _spec
-_BY_OPENROUTER_ID: dict[str, ModelSpec] = {m.openrouter_id: m for m in MODELS if m.openrouter_id}
+    _index(_spec)
+
+
+def all_models() -> tuple[ModelSpec, ...]:
+    """The table: ``MODELS`` and then the models added at runtime."""
+    return (*MODELS, *_ADDED.values()) if _ADDED else MODELS
+
+
+def add_model(spec: ModelSpec) -> ModelSpec:
+    """Serve ``spec`` too (every emulator of this process, from its next request on)."""
+    if spec.id in _BY_ID:
+        raise ValueError(f"the emulator already serves {spec.id!r}")
+    _ADDED[spec.id] = spec
+    _index(spec)
+    return spec
+
+
+def remove_model(model_id: str) -> None:
+    """Stop serving a model ``add_model`` added (the table's own models stay)."""
+    spec = _ADDED.pop(model_id, None)
+    if spec is None:
+        return
+    for name in (spec.id, *spec.aliases):
+        _BY_ID.pop(name, None)
+    if spec.openrouter_id:
+        _BY_OPENROUTER_ID.pop(spec.openrouter_id, None)
 
 
 def find_model(model_id: str, allowed: frozenset[str] | None = None) -> ModelSpec | None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ._faults import Fault, parse_fault_option
-from ._models import MODELS, ModelSpec, find_model, find_openrouter_model
+from ._models import ModelSpec, all_models, find_model, find_openrouter_model
 from ._ratelimit import RateLimitConfig, RateLimiter
 from ._tokens import PrefixCache
 from .scenarios import Scenario, resolve_scenarios
@@ -108,7 +108,7 @@ class Setup:
 
     def served(self) -> list[ModelSpec]:
         """The models this emulator serves, in table order."""
-        return [m for m in MODELS if self.allowed is None or m.id in self.allowed]
+        return [m for m in all_models() if self.allowed is None or m.id in self.allowed]
 
     def model(self, model_id: str) -> ModelSpec | None:
         """The served model a Cerebras id (or alias) names."""

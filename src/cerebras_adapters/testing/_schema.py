@@ -6,6 +6,11 @@ under ``$defs`` with internal ``#/$defs/...`` references, no recursion, ≤ 5000
 ≤ 5 (the stricter of the two documented values), ≤ 5 ``anyOf`` branches, no ``type`` arrays, no
 ``items: true``, no ``$anchor``, and ``nullable`` reported as unsupported (pydantic/pydantic-ai#1867).
 
+API v1 (``X-Cerebras-Version-Patch: 1``, before v2 became the default) checked strict schemas loosely: a missing
+``additionalProperties`` was quietly handled and an optional property could be left out of ``required``
+(docs/api-facts.md#strict-schemas-by-api-version; RT-14, 2025-10, was accepted), so under v1 those two rules are
+not applied.
+
 Nesting depth counts objects, as the docs' limits list it next to the object-property count; an array is not
 a level of its own (the docs do not say it is, and a server model stricter than the docs would fail clients on
 requests the real API takes). A definition referenced many times is checked once per depth, so definitions
@@ -31,8 +36,9 @@ MAX_ANY_OF = 5
 _UNSUPPORTED_KEYWORDS = ("nullable", "$anchor", "definitions")
 
 
-def strict_schema_error(schema: Any) -> str | None:
-    """The first strict-mode violation in ``schema`` as a message, or None if it passes."""
+def strict_schema_error(schema: Any, *, api_version: int = 2) -> str | None:
+    """The first strict-mode violation in ``schema`` as a message, or None if it passes (under API version
+    ``api_version``: v1 skips the closed-object and every-property-required rules)."""
     if not isinstance(schema, dict):
         return "schema must be a JSON object"
     size = len(json.dumps(schema, separators=(",", ":")))
@@ -41,11 +47,17 @@ def strict_schema_error(schema: Any) -> str | None:
     defs = schema.get("$defs", {})
     if not isinstance(defs, dict):
         return "'$defs' must be an object"
-    return _check(schema, "", 0, (), defs, set())
+    return _check(schema, "", 0, (), defs, set(), api_version < 2)
 
 
 def _check(
-    node: Any, path: str, depth: int, refs: tuple[str, ...], defs: dict[str, Any], passed: set[tuple[str, int]]
+    node: Any,
+    path: str,
+    depth: int,
+    refs: tuple[str, ...],
+    defs: dict[str, Any],
+    passed: set[tuple[str, int]],
+    v1: bool = False,
 ) -> str | None:
     where = path or "<root>"
     if not isinstance(node, dict):
@@ -65,7 +77,7 @@ def _check(
             return f"{where}: recursive schemas are not supported ({ref})"
         if (name, depth) in passed:  # already checked at this depth, without reaching a cycle
             return None
-        error = _check(defs[name], f"$defs.{name}", depth, (*refs, ref), defs, passed)
+        error = _check(defs[name], f"$defs.{name}", depth, (*refs, ref), defs, passed, v1)
         if error is None:
             passed.add((name, depth))
         return error
@@ -77,14 +89,14 @@ def _check(
         if not isinstance(any_of, list) or len(any_of) > MAX_ANY_OF:
             return f"{where}: 'anyOf' supports at most {MAX_ANY_OF} branches"
         for i, branch in enumerate(any_of):
-            error = _check(branch, f"{path}.anyOf.{i}".lstrip("."), depth, refs, defs, passed)
+            error = _check(branch, f"{path}.anyOf.{i}".lstrip("."), depth, refs, defs, passed, v1)
             if error:
                 return error
     if kind == "object" or "properties" in node:
         depth += 1
         if depth > MAX_DEPTH:
             return f"{where}: schema nesting exceeds the maximum depth of {MAX_DEPTH}"
-        if node.get("additionalProperties", None) is not False:
+        if not v1 and node.get("additionalProperties", None) is not False:
             return f"{where}: 'additionalProperties' is required to be supplied and set to false"
         props = node.get("properties", {})
         if not isinstance(props, dict):
@@ -92,11 +104,11 @@ def _check(
         required = node.get("required", [])
         if not isinstance(required, list) or not all(isinstance(name, str) for name in required):
             return f"{where}: 'required' must be a list of property names"
-        missing = [name for name in props if name not in required]
+        missing = [] if v1 else [name for name in props if name not in required]
         if missing:
             return f"{where}: all properties must be listed in 'required' (missing: {', '.join(missing)})"
         for name, sub in props.items():
-            error = _check(sub, f"{path}.{name}".lstrip("."), depth, refs, defs, passed)
+            error = _check(sub, f"{path}.{name}".lstrip("."), depth, refs, defs, passed, v1)
             if error:
                 return error
     if kind == "array" or "items" in node:
@@ -107,14 +119,14 @@ def _check(
             if "prefixItems" not in node:
                 return f"{where}: 'items: false' is only supported together with 'prefixItems'"
         elif items is not None:
-            error = _check(items, f"{path}[]", depth, refs, defs, passed)
+            error = _check(items, f"{path}[]", depth, refs, defs, passed, v1)
             if error:
                 return error
         prefix = node.get("prefixItems") or []
         if not isinstance(prefix, list):
             return f"{where}: 'prefixItems' must be a list of schemas"
         for i, sub in enumerate(prefix):
-            error = _check(sub, f"{path}[{i}]", depth, refs, defs, passed)
+            error = _check(sub, f"{path}[{i}]", depth, refs, defs, passed, v1)
             if error:
                 return error
     return None

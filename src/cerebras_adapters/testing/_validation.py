@@ -2,8 +2,9 @@
 
 Two passes: ``validate_request`` checks what the SPEC's request schema checks for every model
 (``additionalProperties:false`` on the body and on every message, types and ranges, the API-v2 conversation
-rules, strict schemas), and ``validate_for_model`` the per-model gates that need the model row (§1.1, §1.2,
-§6). Every rejection is a 400 in the 2026 shape (``invalid_request_error`` / ``validation_error`` /
+rules, strict schemas; under API v1, selected with ``X-Cerebras-Version-Patch: 1``, the v2-only rules are not
+applied: docs/api-facts.md#api-versions), and ``validate_for_model`` the per-model gates that need the model
+row (§1.1, §1.2, §6). Every rejection is a 400 in the 2026 shape (``invalid_request_error`` / ``validation_error`` /
 ``wrong_api_format``). The message texts follow the reported ones where a report exists (named next to the
 check) and the same ``<path>: <reason>`` pattern otherwise.
 
@@ -19,7 +20,7 @@ from ._errors import invalid, unsupported_property
 from ._models import ModelSpec
 from ._schema import strict_schema_error
 
-__all__ = ["validate_for_model", "validate_request"]
+__all__ = ["selected_api_version", "validate_for_model", "validate_request"]
 
 # SPEC / SDK 1.91.0 CompletionCreateParams (§1.1); anything else is rejected.
 TOP_LEVEL_FIELDS = frozenset(
@@ -268,10 +269,10 @@ def _check_conversation(messages: list[dict[str, Any]]) -> None:
 # -------------------------------------------------------------------------------------------------- tools
 
 
-def _check_tools(body: dict[str, Any]) -> None:
+def _check_tools(body: dict[str, Any], api_version: int) -> None:
     tools = body.get("tools")
     if tools is None:
-        if body.get("tool_choice") is not None:
+        if body.get("tool_choice") is not None and api_version >= 2:
             # API v2: tool_choice without tools is an error (§1.1).
             raise invalid("tool_choice: 'tool_choice' is only allowed when 'tools' are specified")
         return
@@ -305,7 +306,8 @@ def _check_tools(body: dict[str, Any]) -> None:
             error = strict_schema_error(
                 parameters
                 if parameters is not None
-                else {"type": "object", "properties": {}, "additionalProperties": False}
+                else {"type": "object", "properties": {}, "additionalProperties": False},
+                api_version=api_version,
             )
             if error:
                 raise invalid(f"{where}.function.parameters: {error}")
@@ -326,7 +328,7 @@ def _check_tools(body: dict[str, Any]) -> None:
     raise invalid("tool_choice: Input should be 'none', 'auto', 'required' or a named function choice")
 
 
-def _check_response_format(body: dict[str, Any]) -> None:
+def _check_response_format(body: dict[str, Any], api_version: int) -> None:
     fmt = body.get("response_format")
     if fmt is None:
         return
@@ -348,7 +350,7 @@ def _check_response_format(body: dict[str, Any]) -> None:
         if schema is not None and not isinstance(schema, dict):
             raise invalid("response_format.json_schema.schema: Input should be a valid dictionary")
         if spec.get("strict") is True:
-            error = strict_schema_error(schema if schema is not None else {})
+            error = strict_schema_error(schema if schema is not None else {}, api_version=api_version)
             if error:
                 raise invalid(f"response_format.json_schema.schema: {error}")
     else:
@@ -364,8 +366,15 @@ def _check_response_format(body: dict[str, Any]) -> None:
 # ------------------------------------------------------------------------------------------------ request
 
 
-def validate_request(body: Any) -> None:
-    """Model-independent checks (SPEC request schema + API v2 rules)."""
+def selected_api_version(headers: Any) -> int:
+    """The API version a request selects: ``X-Cerebras-Version-Patch: 1`` is v1; anything else, or no header,
+    is v2 (the default since 2026-07-21, docs/api-facts.md#api-versions)."""
+    value = headers.get("x-cerebras-version-patch") if hasattr(headers, "get") else None
+    return 1 if isinstance(value, str) and value.strip() == "1" else 2
+
+
+def validate_request(body: Any, *, api_version: int = 2) -> None:
+    """Model-independent checks (SPEC request schema + the rules of ``api_version``, 2 by default)."""
     if not isinstance(body, dict):
         raise invalid("body: Input should be a valid dictionary")
     for key in body:
@@ -382,7 +391,8 @@ def validate_request(body: Any) -> None:
         raise invalid("messages: List should have at least 1 item after validation, not 0")
     for i, message in enumerate(messages):
         _check_message(i, message)
-    _check_conversation(messages)
+    if api_version >= 2:
+        _check_conversation(messages)
     for key in ("max_completion_tokens", "max_tokens", "min_completion_tokens", "min_tokens"):
         _check_int(body, key, -1)
     if body.get("max_tokens") is not None and body.get("max_completion_tokens") is not None:
@@ -424,8 +434,8 @@ def validate_request(body: Any) -> None:
         for token, value in bias.items():
             if not _is_number(value) or not -100 <= value <= 100:
                 raise invalid(f"logit_bias.{token}: Input should be a number between -100 and 100")
-    _check_tools(body)
-    _check_response_format(body)
+    _check_tools(body, api_version)
+    _check_response_format(body, api_version)
     _check_enum(body, "reasoning_effort", _EFFORTS)
     # reasoning_format is not nullable in SPEC/SDK (§1.1).
     _check_enum(body, "reasoning_format", _FORMATS, nullable=False)
