@@ -1,7 +1,7 @@
 """Request headers checked before anything is sent: the API key, ``default_headers`` and ``extra_headers``.
 
 This module owns one rule: every header the client would send is a legal HTTP/1.1 field (RFC 9110 §5.1 and
-§5.5), checked locally. Without it h11 refuses the header at send time, httpx reports that as a connection
+RFC 9110 §5.5), checked locally. Without it h11 refuses the header at send time, httpx reports that as a connection
 error, the client retries it as one, and the error text (h11 quotes the bad value) shows the header, which for
 ``Authorization`` is the key (a key pasted from a file with its trailing newline is the common case). Errors
 here name the parameter and the kind and position of the bad character, never the value itself.

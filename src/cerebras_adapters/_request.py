@@ -18,12 +18,12 @@ Rules never refuse what the real API accepts: consecutive messages of one role, 
 assistant-only history, ``max_tokens``, ``stream_options``, ``n`` and the penalties all go through
 (RT-01, RT-10..RT-14), and a model missing from the catalog skips every capability rule.
 
-Every shape the API's schema fixes is checked too (§1.2, §1.4, §1.5; the SPEC is ``additionalProperties:
-false`` throughout): message content is a string or a list of parts, tool calls, tools, ``tool_choice``,
-``response_format``, ``prediction`` and ``stream_options`` have their documented fields with their types. Fuzzed
-input (``tests/test_fuzz_requests.py``) must end in a ``RequestValidationError`` naming the parameter, never in
-a ``TypeError``, and ``encode_body`` guarantees the body that leaves is strict JSON: no NaN or infinity, no lone
-surrogate, nothing pydantic cannot serialise.
+Every shape the API's schema fixes is checked too (docs/api-facts.md#message-fields, docs/api-facts.md#tool-definitions,
+docs/api-facts.md#response-format; the SPEC is ``additionalProperties: false`` throughout): message content is a string
+or a list of parts, tool calls, tools, ``tool_choice``, ``response_format``, ``prediction`` and ``stream_options`` have
+their documented fields with their types. Fuzzed input (``tests/test_fuzz_requests.py``) must end in a
+``RequestValidationError`` naming the parameter, never in a ``TypeError``, and ``encode_body`` guarantees the body that
+leaves is strict JSON: no NaN or infinity, no lone surrogate, nothing pydantic cannot serialise.
 """
 
 from __future__ import annotations
@@ -83,9 +83,9 @@ _TEXT_PART_FIELDS = frozenset({"type", "text"})
 _IMAGE_PART_FIELDS = {kind: frozenset({"type", kind}) for kind in ("image_url", "image")}
 _JSON_SCHEMA_FIX = f"json_schema takes only {sorted(_JSON_SCHEMA_FIELDS)}"
 _TOOL_FUNCTION_FIX = f"a function takes only {sorted(_TOOL_FUNCTION_FIELDS)}"
-# Tool names: letters, digits, '_' and '-', at most 64 (cerebras-api.md §1.4, docs).
+# Tool names: letters, digits, '_' and '-', at most 64 (docs/api-facts.md#tool-definitions, docs).
 _TOOL_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
-# Images only as base64 data URIs of PNG or JPEG (cerebras-api.md §1.2).
+# Images only as base64 data URIs of PNG or JPEG (docs/api-facts.md#images).
 _DATA_URI = re.compile(r"data:image/(?:png|jpeg);base64,[A-Za-z0-9+/=\s]+")
 _PARTS_FIX = 'pass text as a string, or a list of parts such as [{"type": "text", "text": "..."}]'
 _NUMBER = re.compile(r"\s*[0-9]+\s*")
@@ -423,7 +423,7 @@ def _check_messages(messages: Any, model: str, policy: UnsupportedPolicy) -> lis
                 fix="pass the participant's name as a string, or leave it out",
             )
         # The assistant's content may be absent or null (with tool calls, or an empty turn; RT-14); every other
-        # role's content is required (cerebras-api.md §1.2).
+        # role's content is required (docs/api-facts.md#message-fields).
         msg = _check_content(msgs, i, "content", role, model, policy, nullable=role == "assistant")
         if role == "assistant":
             if "reasoning" in msg:
@@ -453,7 +453,7 @@ def _check_messages(messages: Any, model: str, policy: UnsupportedPolicy) -> lis
 
 
 def _check_tool_call(call: Any, where: str, model: str) -> str:
-    """Check one assistant tool call (cerebras-api.md §1.2) and return its id."""
+    """Check one assistant tool call (docs/api-facts.md#message-fields) and return its id."""
     fix = 'keep the tool call as the API returned it: {"id", "type": "function", "function": {"name", "arguments"}}'
     if not _is_map(call):
         raise RequestValidationError(

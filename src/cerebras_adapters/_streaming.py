@@ -1,7 +1,7 @@
 """Server-sent events: decoding, typed chunks, and assembling a stream into one completion.
 
-This module owns the SSE framing (cerebras-api.md §3, openrouter.md §1.4) and the ``Stream`` /
-``AsyncStream`` iterators. Both iterators share every piece of logic (``SSEDecoder``, ``_StreamState``)
+This module owns the SSE framing (docs/api-facts.md#streaming, docs/api-facts.md#openrouter-streaming) and the
+``Stream`` / ``AsyncStream`` iterators. Both iterators share every piece of logic (``SSEDecoder``, ``_StreamState``)
 and differ only in how they read bytes. It must not retry: once a stream has yielded, a failure is raised
 as an error carrying the partial output, never replayed.
 

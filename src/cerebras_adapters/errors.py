@@ -217,7 +217,7 @@ class NoEndpointsError(NotFoundError):
     """OpenRouter found no Cerebras endpoint that accepts every parameter sent.
 
     With the provider pinned (``allow_fallbacks: false`` + ``require_parameters: true``), one unsupported
-    parameter turns into this 404 (openrouter.md §0 item 2). ``unsupported`` lists the parameters of the
+    parameter turns into this 404 (docs/api-facts.md#openrouter-parameters). ``unsupported`` lists the parameters of the
     request that are not in the Cerebras endpoint's known ``supported_parameters``.
     """
 
@@ -277,7 +277,8 @@ _BY_STATUS: dict[int, type[APIStatusError]] = {
 }
 
 # Context-length 400s read "Please reduce the length of the messages or completion. Current length is
-# 42328 while limit is 40000" (cerebras-api.md §1.6, cline/cline#5140); OpenRouter uses typed codes (§1.5).
+# 42328 while limit is 40000" (docs/api-facts.md#context-length-errors, cline/cline#5140); OpenRouter uses typed codes
+# (docs/api-facts.md#openrouter-errors).
 _CONTEXT_MARKERS = ("reduce the length of the messages", "context_length_exceeded", "context length")
 
 
@@ -296,7 +297,7 @@ def status_error(
 ) -> APIStatusError:
     """Build the exception for an error response.
 
-    Parsing rule from cerebras-api.md §4.1 (matches the official SDK): ``err = body.get("error", body)``,
+    Parsing rule from docs/api-facts.md#error-bodies (matches the official SDK): ``err = body.get("error", body)``,
     status from ``body["status_code"]`` when present, else the HTTP status. Flat bodies (RT-08, RT-09,
     RT-10), enveloped ones (2026 5xx), OpenRouter's ``{"error": {"code": 429, ...}}``, empty bodies, ``""``
     fields and numeric codes are all accepted.
@@ -317,7 +318,7 @@ def status_error(
             status = err["code"]
     if status < 400:
         # An error payload on a 2xx with no usable status (e.g. OpenRouter's string code "server_error",
-        # openrouter.md §1.4) is a server-side failure.
+        # docs/api-facts.md#openrouter-errors) is a server-side failure.
         status = 500
     message = _clean(err.get("message"))
     if not message:

@@ -6,7 +6,7 @@ the docs is generated from this TypedDict, and the adapters take their list of C
 so an option is declared exactly once. It must not hold cross-option rules (``_validation``) or route
 shaping (``routes``).
 
-Ranges and enums come from cerebras-api.md §1.1 (conflicts resolved as in §9: temperature 0–2). Numbers are
+Ranges and enums come from docs/api-facts.md#option-ranges (conflicts resolved there: temperature 0–2). Numbers are
 also bounded by what JSON and the server can carry: no NaN or infinity (``allow_inf_nan=False``: JSON has
 neither), token counts and ``n`` within a signed 32-bit integer and ``seed`` within a signed 64-bit one (the
 SPEC types them as plain ``int``; a larger number is a caller's mistake the server cannot parse, so it is refused
@@ -43,7 +43,7 @@ ToolChoice = Literal["none", "auto", "required"] | Mapping[str, Any]
 INT32_MAX = 2**31 - 1
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 Message = Mapping[str, Any]
-"""A chat message as the API takes it: ``{"role": ..., "content": ..., ...}`` (cerebras-api.md §1.2)."""
+"""A chat message as the API takes it: ``{"role": ..., "content": ..., ...}`` (docs/api-facts.md#message-fields)."""
 
 
 class ChatCompletionOptions(TypedDict, total=False):
@@ -107,7 +107,7 @@ class ChatCompletionOptions(TypedDict, total=False):
             max_length=100,
             description=(
                 "Token id (int or str) to bias, -100 to 100; accepted by the API but observed to have no "
-                "effect (cerebras-api.md §9)."
+                "effect (docs/api-facts.md#option-ranges)."
             ),
         ),
     ]
@@ -265,7 +265,7 @@ def option_descriptions() -> dict[str, str]:
     return out
 
 
-# Options sent as request headers rather than body fields (cerebras-api.md §0, §1.3, §5.6).
+# Options sent as request headers rather than body fields (docs/api-facts.md#request-headers).
 HEADER_OPTIONS: dict[str, str] = {
     "queue_threshold": "queue_threshold",
     "api_version": "X-Cerebras-Version-Patch",
@@ -276,8 +276,8 @@ LOCAL_OPTIONS = frozenset(
     {"extra_body", "extra_headers", "timeout", "attempt_timeout", "deadline", "disable_reasoning"}
 )
 
-# OpenAI parameters Cerebras rejects as unknown fields (400 wrong_api_format; cerebras-api.md §1.1 and
-# checklist item 5). Any other unknown name is refused the same way; these get a more specific hint.
+# OpenAI parameters Cerebras rejects as unknown fields (400 wrong_api_format;
+# docs/api-facts.md#unknown-fields). Any other unknown name is refused the same way; these get a more specific hint.
 KNOWN_UNSUPPORTED: dict[str, str] = {
     "store": "Cerebras does not store completions",
     "metadata": "Cerebras has no request metadata",

@@ -6,11 +6,13 @@ really served the request on Cerebras, and the mapping of OpenRouter's "no endpo
 validation (``_request``) and parsing (``types``, ``_streaming``) are the same for both routes and live
 elsewhere; this module must not send anything.
 
-Facts relied on (openrouter.md): ``order`` + ``require_parameters`` is not a pin (§1.1), so the pin is
-``only: ["cerebras"]`` + ``allow_fallbacks: false`` + ``require_parameters: true``; the response's top-level
-``provider`` says who served it; with the pin an unsupported parameter is a 404 "No endpoints found that
-can handle the requested parameters" (§0 item 2); reasoning is requested with a ``reasoning`` object
-(§1.2); attribution headers are ``HTTP-Referer`` + ``X-OpenRouter-Title`` / ``X-Title`` (§1.7).
+Facts relied on (docs/api-facts.md#openrouter): ``order`` + ``require_parameters`` is not a pin
+(docs/api-facts.md#openrouter-pin), so the pin is ``only: ["cerebras"]`` + ``allow_fallbacks: false`` +
+``require_parameters: true``; the response's top-level ``provider`` says who served it; with the pin an unsupported
+parameter is a 404 "No endpoints found that can handle the requested parameters"
+(docs/api-facts.md#openrouter-parameters); reasoning is requested with a ``reasoning`` object
+(docs/api-facts.md#openrouter-reasoning); attribution headers are ``HTTP-Referer`` + ``X-OpenRouter-Title`` /
+``X-Title`` (docs/api-facts.md#openrouter-attribution).
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ class CerebrasRoute(Route):
     """``https://api.cerebras.ai/v1`` with a Bearer key from ``CEREBRAS_API_KEY``.
 
     Sends ``X-Cerebras-3rd-Party-Integration``, the attribution header Cerebras asks integrations to send
-    (cerebras-api.md §0).
+    (docs/api-facts.md#request-headers).
     """
 
     integration: str = INTEGRATION_NAME
@@ -91,8 +93,8 @@ _HEADERS_NOT_ON_OPENROUTER: dict[str, tuple[str, str]] = {
     ),
 }
 # Request fields that are not "parameters" in OpenRouter's require_parameters sense, or that the Cerebras
-# endpoint lists (openrouter.md §1.1 parameter names). Anything else is a suspect when a 404 says no
-# endpoint takes the request's parameters.
+# endpoint lists (docs/api-facts.md#openrouter-parameters parameter names). Anything else is a suspect when a 404 says
+# no endpoint takes the request's parameters.
 _ROUTING_FIELDS = frozenset({"model", "messages", "stream", "stream_options", "provider", "user", "usage"})
 _LIKELY_SUPPORTED = frozenset(
     {

@@ -1,9 +1,9 @@
 """Strict JSON-schema rules for structured outputs and strict tools.
 
-This module owns the strict-mode limits of cerebras-api.md §1.5 (2026 docs, capabilities/structured-outputs;
-enforced by API v2 since 2026-07-21): ``check_strict_schema`` refuses a schema the API would reject, naming
-the exact place, and ``make_strict`` rewrites an ordinary schema (as pydantic or a TypedDict produce it) into
-one that passes. It must not know about requests, models or frameworks.
+This module owns the strict-mode limits of docs/api-facts.md#strict-schema-limits (2026 docs,
+capabilities/structured-outputs; enforced by API v2 since 2026-07-21): ``check_strict_schema`` refuses a schema the API
+would reject, naming the exact place, and ``make_strict`` rewrites an ordinary schema (as pydantic or a TypedDict
+produce it) into one that passes. It must not know about requests, models or frameworks.
 
 Two of the rules are API v2's only (docs/api-facts.md#strict-schemas-by-api-version: v1 quietly handled a
 missing ``additionalProperties`` and accepted an optional property left out of ``required``, RT-14), so they
@@ -52,8 +52,8 @@ MAX_ANY_OF = 5
 # per keyword step (a property, an anyOf branch, items), so it stops at half as many.
 MAX_JSON_DEPTH = 100
 _MAX_SUBSCHEMA_LEVELS = MAX_JSON_DEPTH // 2
-# Keywords the strict validator rejects wherever they appear (§1.5: ``nullable`` reported in
-# pydantic/pydantic-ai#1867, ``$anchor`` and ``definitions`` listed as unsupported).
+# Keywords the strict validator rejects wherever they appear (docs/api-facts.md#rejected-schema-keywords: ``nullable``
+# reported in pydantic/pydantic-ai#1867, ``$anchor`` and ``definitions`` listed as unsupported).
 _REJECTED_KEYWORDS = {
     "definitions": "strict schemas take '$defs', not 'definitions'",
     "nullable": "'nullable' is not supported in strict mode; use anyOf [..., {type: null}]",
@@ -61,8 +61,8 @@ _REJECTED_KEYWORDS = {
 }
 _LIST_KEYWORDS = ("anyOf", "oneOf", "allOf", "prefixItems")
 
-# Keywords strict mode refuses (§1.5 "Other reported rejections" and informational keywords); make_strict
-# moves them into the description so their meaning reaches the model.
+# Keywords strict mode refuses (docs/api-facts.md#rejected-schema-keywords "Other reported rejections" and informational
+# keywords); make_strict moves them into the description so their meaning reaches the model.
 _UNSUPPORTED_KEYWORDS = (
     "minItems",
     "maxItems",

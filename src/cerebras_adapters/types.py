@@ -1,7 +1,7 @@
 """Typed response objects of the chat-completions API (the "wire" side of the core).
 
-This module owns the shapes the service sends back, exactly as cerebras-api.md §2–3 records them from real
-traffic: every field optional where the API omits it, ``null`` and absent treated alike, and unknown new
+This module owns the shapes the service sends back, exactly as docs/api-facts.md#responses and #streaming record them
+from real traffic: every field optional where the API omits it, ``null`` and absent treated alike, and unknown new
 fields kept (``extra="allow"``) rather than dropped. It must not hold request logic, validation rules or
 framework types.
 
@@ -50,8 +50,8 @@ class _Wire(BaseModel):
 
 
 class TimeInfo(_Wire):
-    """Server-side timing in seconds (Cerebras extension, §2.4). ``created`` was an int until 2025-10 and is
-    a float since (RT-11 vs RT-03), so it is typed float."""
+    """Server-side timing in seconds (Cerebras extension, docs/api-facts.md#time-info). ``created`` was an int until
+    2025-10 and is a float since (RT-11 vs RT-03), so it is typed float."""
 
     queue_time: float | None = None
     prompt_time: float | None = None
@@ -73,14 +73,14 @@ class CompletionTokensDetails(_Wire):
 
 class Usage(_Wire):
     """Token counts. Reasoning tokens are included in ``completion_tokens`` (RT-05). ``cost`` is only sent
-    by OpenRouter (openrouter.md §1.3); the direct API has none."""
+    by OpenRouter (docs/api-facts.md#openrouter-usage); the direct API has none."""
 
     prompt_tokens: int = 0
     completion_tokens: int = 0
     total_tokens: int = 0
     prompt_tokens_details: PromptTokensDetails | None = None
     completion_tokens_details: CompletionTokensDetails | None = None
-    image_tokens: int | None = None  # top-level variant from SDK/SPEC (§2.3), not observed
+    image_tokens: int | None = None  # top-level variant from SDK/SPEC (docs/api-facts.md#usage), not observed
     cost: float | None = None
 
     @property
@@ -129,8 +129,8 @@ class Logprobs(_Wire):
 
 class ChatCompletionMessage(_Wire):
     """The assistant's message. ``content`` is absent when only tool calls come back (RT-01, RT-14);
-    ``reasoning`` is the field name on the wire, never ``reasoning_content`` (§2.2). OpenRouter adds
-    ``reasoning_details``."""
+    ``reasoning`` is the field name on the wire, never ``reasoning_content`` (docs/api-facts.md#reasoning-output).
+    OpenRouter adds ``reasoning_details``."""
 
     role: str = "assistant"
     content: str | None = None
@@ -152,7 +152,7 @@ class Choice(_Wire):
 
 @dataclass(frozen=True)
 class RateLimits:
-    """The ``x-ratelimit-*`` response headers (§4.3). Resets are float seconds (RT-11).
+    """The ``x-ratelimit-*`` response headers (docs/api-facts.md#rate-limit-headers). Resets are float seconds (RT-11).
 
     The six documented headers have fields; any other ``x-ratelimit-*`` header (e.g. a per-minute request
     limit some free-tier keys send) is kept in ``extra`` under its name without the prefix.
@@ -267,11 +267,12 @@ class ChatCompletionChunk(_Response):
 
     object: str = "chat.completion.chunk"
     choices: list[ChunkChoice] = []
-    error: dict[str, Any] | None = None  # OpenRouter mid-stream error (openrouter.md §1.4)
+    error: dict[str, Any] | None = None  # OpenRouter mid-stream error (docs/api-facts.md#openrouter-errors)
 
 
 class Model(_Wire):
-    """An entry of ``GET /v1/models`` in any of its formats (§2.6); format-specific fields are extras."""
+    """An entry of ``GET /v1/models`` in any of its formats (docs/api-facts.md#models-endpoint); format-specific fields
+    are extras."""
 
     id: str
     object: str | None = None

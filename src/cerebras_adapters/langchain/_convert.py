@@ -163,7 +163,7 @@ def _image_url(block: Mapping[str, Any], index: int) -> str:
 
 def _tool_content(content: str | list[str | dict[Any, Any]]) -> str:
     # Tool results go as plain text: list content was refused by gpt-oss ("Array input not supported",
-    # langchain.md §1.9 item 17).
+    # docs/api-facts.md#tool-message-content).
     if isinstance(content, str):
         return content
     texts = []

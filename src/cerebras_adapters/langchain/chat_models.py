@@ -8,7 +8,7 @@ exceptions.
 
 Reasoning is in one place on every path (invoke, ainvoke, stream, astream):
 ``additional_kwargs["reasoning_content"]``, which langchain-core lifts into a standard ``reasoning`` content
-block because ``response_metadata["model_provider"]`` is ``"cerebras"`` (langchain.md §1.4).
+block because ``response_metadata["model_provider"]`` is ``"cerebras"`` (docs/api-facts.md#langchain-reasoning-blocks).
 """
 
 from __future__ import annotations

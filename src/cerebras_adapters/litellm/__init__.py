@@ -18,7 +18,7 @@ validated, requests shaped per route, retried and streamed by the core, exactly 
 * ``deployment(model_name, model, **litellm_params)`` — a Router ``model_list`` entry with
   ``allowed_openai_params`` filled in, so ``reasoning_effort`` passes LiteLLM's custom-provider check;
 * ``ALLOWED_OPENAI_PARAMS`` — the OpenAI parameters LiteLLM refuses for every custom provider that Cerebras
-  takes (``reasoning_effort``); see docs/litellm.md, "reasoning_effort".
+  takes (``reasoning_effort``); see docs/api-facts.md#litellm-parameters.
 """
 
 from __future__ import annotations
@@ -40,8 +40,8 @@ __all__ = [
 
 ALLOWED_OPENAI_PARAMS: tuple[str, ...] = ("reasoning_effort",)
 """OpenAI parameters LiteLLM rejects for custom providers (its ``OpenAILikeChatConfig`` list lacks them,
-litellm.md §2.1) although Cerebras takes them. Pass them as ``allowed_openai_params`` (per call, or once in a
-deployment's ``litellm_params``: ``deployment()`` does) to let ``reasoning_effort=...`` through."""
+docs/api-facts.md#litellm-parameters) although Cerebras takes them. Pass them as ``allowed_openai_params`` (per call, or
+once in a deployment's ``litellm_params``: ``deployment()`` does) to let ``reasoning_effort=...`` through."""
 
 
 def deployment(model_name: str, model: str, *, provider: str = PROVIDER, **litellm_params: Any) -> dict[str, Any]:

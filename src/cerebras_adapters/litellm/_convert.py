@@ -5,8 +5,8 @@ validated by the core (``cerebras_adapters._request``), where earlier reasoning 
 (``cerebras_adapters.replay_reasoning``), and SSE is parsed by the core's ``Stream``. What it does:
 
 * **Requests.** LiteLLM hands a ``CustomLLM`` its ``optional_params`` (OpenAI params it let through, plus every
-  non-OpenAI kwarg as a top-level key, litellm.md §2.1) and ``litellm_params``. ``split_options`` sorts them
-  into the route, the client settings and the core's options; Cerebras options sent inside ``extra_body``
+  non-OpenAI kwarg as a top-level key, docs/api-facts.md#litellm-parameters) and ``litellm_params``. ``split_options``
+  sorts them into the route, the client settings and the core's options; Cerebras options sent inside ``extra_body``
   (LiteLLM's escape hatch) are lifted out so the core validates them like any other. ``messages_to_wire``
   turns LiteLLM ``Message`` objects and dicts into wire messages and hands assistant reasoning (LiteLLM's
   ``reasoning_content``, ``provider_specific_fields.reasoning``, ``thinking_blocks``) to ``replay_reasoning``.
@@ -16,9 +16,9 @@ validated by the core (``cerebras_adapters._request``), where earlier reasoning 
   request id, service tier, OpenRouter's provider and cost, …) go to ``_hidden_params`` (see
   ``hidden_params``). Tool calls are the layer's dicts. No response field is read here.
 * **Streams.** ``StreamTranslator`` turns core chunks into what LiteLLM's ``CustomStreamWrapper`` keeps intact
-  (litellm.md §2.1, "mixed" pattern): one ``ModelResponseStream`` per delta (content, ``reasoning_content``,
-  tool calls), then a single final ``GenericStreamingChunk`` dict carrying ``finish_reason``, the real usage
-  and, as provider-specific fields, the layer's extras from its ``StreamTail``. A ``ModelResponseStream``
+  (docs/api-facts.md#litellm-streaming, "mixed" pattern): one ``ModelResponseStream`` per delta (content,
+  ``reasoning_content``, tool calls), then a single final ``GenericStreamingChunk`` dict carrying ``finish_reason``, the
+  real usage and, as provider-specific fields, the layer's extras from its ``StreamTail``. A ``ModelResponseStream``
   carrying usage would have its usage thrown away and replaced by LiteLLM's own token estimate.
 """
 
@@ -237,8 +237,8 @@ def _tool_call_to_wire(call: Any) -> Any:
 
 
 def openai_rate_limit_headers(limits: RateLimits | None) -> dict[str, str]:
-    """Cerebras's ``x-ratelimit-*-requests-day`` / ``-tokens-minute`` (cerebras-api.md §4.3) under the OpenAI
-    names LiteLLM reads (``x-ratelimit-remaining-requests`` / ``-tokens``, ``types/utils.py``
+    """Cerebras's ``x-ratelimit-*-requests-day`` / ``-tokens-minute`` (docs/api-facts.md#rate-limit-headers) under the
+    OpenAI names LiteLLM reads (``x-ratelimit-remaining-requests`` / ``-tokens``, ``types/utils.py``
     ``OPENAI_RESPONSE_HEADERS``). Resets are given in seconds with an ``s`` suffix, as OpenAI writes them."""
     if limits is None:
         return {}

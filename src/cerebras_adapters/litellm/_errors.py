@@ -2,11 +2,11 @@
 
 This module only translates: the status, the message, the request id and the retry hints come from the core's
 exception (``cerebras_adapters.errors``); nothing here parses a response body. Every LiteLLM exception is built
-with ``llm_provider`` and ``model`` by keyword (their positional order differs between classes, litellm.md §2.1)
-and, where LiteLLM takes one, an ``httpx.Response`` carrying the original status and headers, so the Router's
-``calculate_retry_after`` finds ``retry-after`` where it looks.
+with ``llm_provider`` and ``model`` by keyword (their positional order differs between classes,
+docs/api-facts.md#litellm-exceptions) and, where LiteLLM takes one, an ``httpx.Response`` carrying the original status
+and headers, so the Router's ``calculate_retry_after`` finds ``retry-after`` where it looks.
 
-Mapping (litellm.md §2.1 table; LiteLLM 1.106+ class names):
+Mapping (docs/api-facts.md#litellm-exceptions; LiteLLM 1.106+ class names):
 
 ==============================================  ==============================================
 core                                            LiteLLM

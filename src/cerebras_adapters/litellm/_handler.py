@@ -1,10 +1,10 @@
 """``CerebrasLLM``: LiteLLM's ``CustomLLM`` extension point, answered by the core client.
 
 This module owns the four entry points LiteLLM calls (``completion``, ``acompletion``, ``streaming``,
-``astreaming``, litellm.md §2.1) and the core clients behind them (one per route, key, base URL, retry count and
-unsupported-parameter policy; async ones per event loop, since connections belong to a loop). Everything else
-is the core's (validation, routes, retries, SSE) or ``_convert``'s (translation) or ``_errors``'s (exception
-mapping).
+``astreaming``, docs/api-facts.md#litellm-custom-provider) and the core clients behind them (one per route, key, base
+URL, retry count and unsupported-parameter policy; async ones per event loop, since connections belong to a loop).
+Everything else is the core's (validation, routes, retries, SSE) or ``_convert``'s (translation) or ``_errors``'s
+(exception mapping).
 
 Two choices that matter for the Router:
 

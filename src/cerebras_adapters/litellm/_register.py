@@ -1,8 +1,8 @@
 """``register()``: put the provider and the catalog's model metadata into LiteLLM.
 
 This module owns what LiteLLM learns about the provider: the ``custom_provider_map`` entry (the documented
-``CustomLLM`` extension point, litellm.md §2.1) and, through ``litellm.register_model``, each catalog model's
-prices (USD per million tokens in the catalog, per token in LiteLLM), context window, output limit and
+``CustomLLM`` extension point, docs/api-facts.md#litellm-custom-provider) and, through ``litellm.register_model``, each
+catalog model's prices (USD per million tokens in the catalog, per token in LiteLLM), context window, output limit and
 capabilities, under ``<provider>/<model id>``. That is what makes ``litellm.completion_cost``,
 ``get_model_info`` and the Router's context-window pre-call checks work for the provider's models.
 """
@@ -49,7 +49,7 @@ def _entry(info: ModelInfo, provider: str) -> dict[str, Any]:
     if info.input_price is not None and info.output_price is not None:
         entry["input_cost_per_token"] = info.input_price / 1_000_000
         entry["output_cost_per_token"] = info.output_price / 1_000_000
-        # Cached prompt tokens are billed at the normal input price (cerebras-api.md §1.6, 2026 docs).
+        # Cached prompt tokens are billed at the normal input price (docs/api-facts.md#prompt-caching, 2026 docs).
         entry["cache_read_input_token_cost"] = entry["input_cost_per_token"]
         entry["cache_creation_input_token_cost"] = entry["input_cost_per_token"]
     if info.context_window is not None:

@@ -5,8 +5,8 @@
   values resolved as the proxy resolves them), registering the provider first.
 * ``RateLimitHeaderRouting`` is a LiteLLM ``CustomLogger`` that reads the rate limits this provider puts on every
   answer (``_hidden_params["rate_limits"]``, parsed from Cerebras's ``x-ratelimit-remaining-tokens-minute`` /
-  ``-requests-day`` and their resets, cerebras-api.md §4.3) and, while a deployment's budget is spent, keeps the
-  Router off it until the announced reset: ``async_filter_deployments`` drops it from the candidates, and
+  ``-requests-day`` and their resets, docs/api-facts.md#rate-limit-headers) and, while a deployment's budget is spent,
+  keeps the Router off it until the announced reset: ``async_filter_deployments`` drops it from the candidates, and
   ``pre_call_check`` raises ``litellm.RateLimitError`` before any request is sent when it is the only one, so
   the Router goes straight to its fallback. LiteLLM's own usage-based routing counts only the tokens this
   process sent; the headers also count every other client of the same key.

@@ -3,9 +3,9 @@
 This module owns ``EmulatorApp``: what a test changes at run time (``configure``, ``reset``, ``fail_next``,
 the request log), reading an HTTP request off ASGI (lifespan, body, gzip), choosing the route (404/405 in the
 Cerebras or the OpenRouter error shape), checking the API key before a route runs (RT-08 for Cerebras,
-openrouter.md §1.5 for OpenRouter), and turning an ``ApiError`` into its response. The routes themselves are
-small objects built from the current ``Setup`` (``_chat``, ``_openrouter``, ``_model_lists``) that the app
-delegates to; it must not answer a chat or list a model itself.
+docs/api-facts.md#openrouter-errors for OpenRouter), and turning an ``ApiError`` into its response. The routes
+themselves are small objects built from the current ``Setup`` (``_chat``, ``_openrouter``, ``_model_lists``) that the
+app delegates to; it must not answer a chat or list a model itself.
 """
 
 from __future__ import annotations
@@ -185,7 +185,7 @@ def _not_found(openrouter: bool, status: int, message: str) -> ApiError:
 
 
 async def _tcp_warming(request: Request, send: Send) -> None:
-    """``GET /v1/tcp_warming``: ``{}`` (what the SDK's constructor sends, §5.1)."""
+    """``GET /v1/tcp_warming``: ``{}`` (what the SDK's constructor sends, docs/api-facts.md#endpoints)."""
     await send_json(send, 200, {})
 
 

@@ -89,7 +89,7 @@ def check_context(completion: Completion, spec: ModelSpec, limit: int | None) ->
 
 
 def use_prompt_cache(cache: PrefixCache, key: str, spec: ModelSpec, completion: Completion) -> None:
-    """Report the prompt's cached prefix (per key and model) on models that cache (§1.6)."""
+    """Report the prompt's cached prefix (per key and model) on models that cache (docs/api-facts.md#prompt-caching)."""
     if spec.prompt_caching:
         completion.cached_tokens = cache.lookup_and_store(f"{key}\x00{spec.id}", completion.prompt_token_list)
 
@@ -150,7 +150,8 @@ class CerebrasChat:
                     send, headers, events, plan, meta, openrouter=False, tokens_per_second=options.tokens_per_second
                 )
             else:
-                # A 200 carrying an error (the SDK's ErrorChunkResponse, §5.5) stands for mid-stream-error here.
+                # A 200 carrying an error (the SDK's ErrorChunkResponse, docs/api-facts.md#mid-stream-errors) stands for
+                # mid-stream-error here.
                 error_body = {
                     "error": {
                         "message": SERVER_ERROR_MESSAGE,

@@ -1,10 +1,10 @@
 """Error responses the emulator sends, in the body shapes the real services use.
 
-Cerebras (cerebras-api.md §4.1): a **flat** ``{message, type, param, code}`` body for 4xx (RT-08, RT-09),
+Cerebras (docs/api-facts.md#error-bodies): a **flat** ``{message, type, param, code}`` body for 4xx (RT-08, RT-09),
 with 2026 validation errors as 400 ``invalid_request_error`` / ``param: "validation_error"`` /
 ``code: "wrong_api_format"``; 5xx either flat (RT-10, no ``param``/``code``) or in the 2026 envelope
-``{"status_code": N, "error": {...}}``. OpenRouter (openrouter.md §1.5): ``{"error": {"code": N, "message",
-"metadata"?}}``.
+``{"status_code": N, "error": {...}}``. OpenRouter (docs/api-facts.md#openrouter-errors): ``{"error": {"code": N,
+"message", "metadata"?}}``.
 
 This module owns those shapes; it must not decide when an error happens (the routes, ``_validation``,
 ``_faults`` and ``_ratelimit`` do).
@@ -23,7 +23,7 @@ __all__ = [
     "unsupported_property",
 ]
 
-#: the message of Cerebras 5xx bodies (RT-10) and of the SDK's error chunk (§5.5).
+#: the message of Cerebras 5xx bodies (RT-10) and of the SDK's error chunk (docs/api-facts.md#mid-stream-errors).
 SERVER_ERROR_MESSAGE = "Encountered a server error, please try again."
 
 
@@ -70,7 +70,8 @@ def unsupported_property(path: str) -> ApiError:
 def openrouter_error(
     status: int, message: str, metadata: dict[str, Any] | None = None, headers: list[tuple[str, str]] | None = None
 ) -> ApiError:
-    """An OpenRouter error body, ``{"error": {"code": status, "message", "metadata"?}}`` (openrouter.md §1.5)."""
+    """An OpenRouter error body, ``{"error": {"code": status, "message", "metadata"?}}``
+    (docs/api-facts.md#openrouter-errors)."""
     error: dict[str, Any] = {"code": status, "message": message}
     if metadata is not None:
         error["metadata"] = metadata

@@ -1,22 +1,23 @@
 """What an emulated model says: reasoning, text, tool calls, and the token counts that go with them.
 
 Everything here is a pure function of the request (and the scenarios), so the same request always gets the
-same reply. Behaviour per model family follows cerebras-api.md:
+same reply. Behaviour per model family follows docs/api-facts.md:
 
-* reasoning (§1.1 ``reasoning_effort`` / ``reasoning_format`` / ``disable_reasoning``, §6 "Reasoning control
-  per model"): gpt-oss and Qwen 3 32B always reason (effort changes the length); GLM reasons unless
-  ``reasoning_effort:"none"`` (or ``disable_reasoning``); gemma only when an effort other than ``none`` is
-  asked for; Qwen 3 32B answers with raw ``<think>`` by default (its ``default_format``).
+* reasoning (``reasoning_effort`` / ``reasoning_format`` / ``disable_reasoning``: docs/api-facts.md#reasoning-format,
+  #turning-reasoning-off, #reasoning-per-model-family): gpt-oss and Qwen 3 32B always reason (effort changes the
+  length); GLM reasons unless ``reasoning_effort:"none"`` (or ``disable_reasoning``); gemma only when an effort other
+  than ``none`` is asked for; Qwen 3 32B answers with raw ``<think>`` by default (its ``default_format``).
   ``parsed``/``text_parsed`` put it in ``reasoning``, ``raw`` prepends it to ``content``
   (``<think>…</think>`` for GLM/Qwen, concatenated for GPT-OSS), ``hidden`` drops it (still counted); JSON
   formats turn raw into hidden.
 * prompt tokens: a crude tokenizer over a rendering of the conversation; earlier-turn ``<think>`` blocks are
   dropped when zai-glm-4.7's ``clear_thinking`` is on (its default, consistent with RT-05), and the assistant
-  ``reasoning`` field is not fed back (RT-06). Images count ``IMAGE_TOKENS`` each (§2.3).
-* completion tokens include reasoning tokens (§2.3) and rejected prediction tokens (§1.1: they are billed).
+  ``reasoning`` field is not fed back (RT-06). Images count ``IMAGE_TOKENS`` each (docs/api-facts.md#usage).
+* completion tokens include reasoning tokens (docs/api-facts.md#usage) and rejected prediction tokens
+  (docs/api-facts.md#predicted-outputs: they are billed).
 * ``max_completion_tokens`` truncates with ``finish_reason:"length"`` (RT-11, RT-12); reasoning is generated
   first, so a small budget can leave an empty answer, as the real models do. ``stop`` cuts the text before
-  the stop sequence (§1.1: stop text is not included).
+  the stop sequence (docs/api-facts.md#option-ranges: stop text is not included).
 
 This module owns the content of a reply; it must not validate requests (``_validation`` runs first) or encode
 the reply (``_wire``).
@@ -361,7 +362,7 @@ def plan_completion(
             base = f'The user asks: "{_snippet(user_text)}". I should answer directly and keep it short.'
         reasoning_text = _scale_reasoning(base, reasoning.effort)
 
-    # --- stop sequences (on the text the model writes, §1.1)
+    # --- stop sequences (on the text the model writes, docs/api-facts.md#option-ranges)
     finish_reason = "stop"
     if content is not None and reasoning.placement == "raw":
         think = f"<think>\n{reasoning_text}\n</think>\n\n" if spec.raw_style == "think_tags" else reasoning_text
@@ -437,7 +438,7 @@ def plan_completion(
 
 
 def logprob_entry(token: str, top: int) -> dict[str, Any]:
-    """A deterministic logprobs entry for one token (§2.2 shape)."""
+    """A deterministic logprobs entry for one token (docs/api-facts.md#logprobs shape)."""
     value = -((zlib.crc32(token.encode()) % 2000) / 10000.0)
     alternatives = [{"token": token, "logprob": value, "bytes": list(token.encode())}]
     for k in range(1, top):

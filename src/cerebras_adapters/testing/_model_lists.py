@@ -1,4 +1,4 @@
-"""``GET /v1/models`` and ``GET /v1/models/{id}`` in the three formats of cerebras-api.md §2.6.
+"""``GET /v1/models`` and ``GET /v1/models/{id}`` in the three formats of docs/api-facts.md#models-endpoint.
 
 This module owns how the served models are listed: ``format=default`` (``{id, object, created, owned_by}``),
 ``format=openrouter`` (ids ``cerebras/<id>``, prices in USD per token as strings) and ``format=huggingface``
@@ -33,7 +33,7 @@ def default_entry(spec: ModelSpec) -> dict[str, Any]:
 
 
 def openrouter_format_entry(spec: ModelSpec) -> dict[str, Any]:
-    """§2.6 ``format=openrouter``: prices in USD per token, as strings."""
+    """docs/api-facts.md#models-endpoint ``format=openrouter``: prices in USD per token, as strings."""
     features = ["tools", "json_mode", "structured_outputs"] + (["reasoning"] if spec.reasoning != "none" else [])
     return {
         "id": f"cerebras/{spec.id}",
@@ -61,7 +61,7 @@ def openrouter_format_entry(spec: ModelSpec) -> dict[str, Any]:
 
 
 def huggingface_entry(spec: ModelSpec) -> dict[str, Any]:
-    """§2.6 ``format=huggingface``: prices in USD per million tokens."""
+    """docs/api-facts.md#models-endpoint ``format=huggingface``: prices in USD per million tokens."""
     return {
         "id": spec.id,
         "context_length": spec.context_length,

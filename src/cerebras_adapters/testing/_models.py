@@ -1,4 +1,5 @@
-"""The emulator's own model table, written from cerebras-api.md §6 (and §1.1 for per-model gates).
+"""The emulator's own model table, written from docs/api-facts.md#model-catalog (and docs/api-facts.md#per-model-rules
+for per-model gates).
 
 This module owns what each emulated model accepts and how it answers (reasoning on/off, tool-call streaming
 style, usage shape). It must not read the client's catalog (``cerebras_adapters.catalog`` or its JSON): the
@@ -43,22 +44,23 @@ class ModelSpec:
     price_in: float  # USD per million prompt tokens
     price_out: float  # USD per million completion tokens
     reasoning: ReasoningMode
-    #: where reasoning goes under ``reasoning_format:"none"``, the model default (§1.1,
-    #: docs/api-facts.md#reasoning-format): Qwen 3 → ``raw`` (``hidden`` with JSON formats); the others →
-    #: ``text_parsed`` (``message.reasoning``).
+    #: where reasoning goes under ``reasoning_format:"none"``, the model default (docs/api-facts.md#reasoning-format):
+    #: Qwen 3 → ``raw`` (``hidden`` with JSON formats); the others → ``text_parsed`` (``message.reasoning``).
     default_format: Literal["text_parsed", "raw"] = "text_parsed"
     #: reasoning_effort values the model accepts; None = the SPEC enum, accepted and ignored.
     efforts: tuple[str, ...] | None = None
-    #: gpt-oss rejects ``disable_reasoning:true`` (§1.1, pydantic-ai); GLM accepts it (RT-07).
+    #: gpt-oss rejects ``disable_reasoning:true`` (docs/api-facts.md#turning-reasoning-off, pydantic-ai); GLM accepts it
+    #: (RT-07).
     rejects_disable_reasoning: bool = False
     reasoning_formats: frozenset[str] = ALL_FORMATS
-    #: how ``reasoning_format:"raw"`` prepends reasoning: GLM/Qwen wrap it in <think>, GPT-OSS concatenates (§1.1).
+    #: how ``reasoning_format:"raw"`` prepends reasoning: GLM/Qwen wrap it in <think>, GPT-OSS concatenates
+    #: (docs/api-facts.md#reasoning-format).
     raw_style: Literal["think_tags", "concat"] = "think_tags"
-    clear_thinking: bool = False  # zai-glm-4.7 only (§1.1)
-    developer_role: bool = False  # gpt-oss-120b only (§1.2, 2026 docs)
-    vision: bool = False  # gemma-4-31b only (§1.2)
-    prediction: bool = False  # gpt-oss-120b, zai-glm-4.7 (§1.1)
-    prompt_caching: bool = False  # §1.6 / §6 "Capabilities per docs"
+    clear_thinking: bool = False  # zai-glm-4.7 only (docs/api-facts.md#clear-thinking)
+    developer_role: bool = False  # gpt-oss-120b only (docs/api-facts.md#developer-role, 2026 docs)
+    vision: bool = False  # gemma-4-31b only (docs/api-facts.md#images)
+    prediction: bool = False  # gpt-oss-120b, zai-glm-4.7 (docs/api-facts.md#predicted-outputs)
+    prompt_caching: bool = False  # docs/api-facts.md#prompt-caching, #model-catalog
     #: gpt-oss streams arguments in fragments (RT-13); llama / qwen / GLM send the whole call in one delta (RT-15).
     tool_stream: Literal["incremental", "whole"] = "whole"
     #: gpt-oss accepts only tool_choice "auto" / "none" (567-labs/instructor#1766: "Expected 'auto' or 'none'").
@@ -68,7 +70,7 @@ class ModelSpec:
     usage_shape: UsageShape = "full"
     aliases: tuple[str, ...] = ()
     input_modalities: tuple[str, ...] = ("text",)
-    #: lifecycle (§6, docs/api-facts.md#model-lifecycle). Informational: the emulator serves deprecated and
+    #: lifecycle (docs/api-facts.md#model-lifecycle). Informational: the emulator serves deprecated and
     #: retired models alike, so tests can replay what the recordings made on them show; the real API answers a
     #: retired model with 404 ``model_not_found`` (RT-09), which the ``models`` option reproduces.
     status: Status = "production"
@@ -258,7 +260,8 @@ def remove_model(model_id: str) -> None:
 
 
 def find_model(model_id: str, allowed: frozenset[str] | None = None) -> ModelSpec | None:
-    """The model a request's ``model`` names (aliases resolved server-side, §1.1), or None (→ 404)."""
+    """The model a request's ``model`` names (aliases resolved server-side, docs/api-facts.md#model-ids), or None
+    (→ 404)."""
     spec = _BY_ID.get(model_id)
     if spec is None or (allowed is not None and spec.id not in allowed):
         return None

@@ -1,13 +1,14 @@
-"""OpenRouter pinned to Cerebras, under ``/api/v1/`` (openrouter.md §1).
+"""OpenRouter pinned to Cerebras, under ``/api/v1/`` (docs/api-facts.md#openrouter).
 
 This module owns what OpenRouter adds around a Cerebras model: its model list and per-model endpoint list
 (``supported_parameters`` of the Cerebras endpoint), provider routing (who serves a request given
-``provider.only`` / ``order`` / ``ignore`` / ``allow_fallbacks`` / ``require_parameters``, §1.1), the translation
-of an OpenRouter request into the Cerebras request it would send upstream (``reasoning`` object → effort,
-OpenRouter-only fields dropped, ``reasoning_content`` accepted as an alias of ``reasoning``, §1.2), OpenRouter
-error bodies (a Cerebras rejection becomes 400 "Provider returned error" with the raw body in metadata), and
-``POST /api/v1/chat/completions`` itself. The upstream request is checked and answered by the same steps as
-the Cerebras route (``_chat``), then encoded in OpenRouter's shapes (``_wire``).
+``provider.only`` / ``order`` / ``ignore`` / ``allow_fallbacks`` / ``require_parameters``,
+docs/api-facts.md#openrouter-parameters), the translation of an OpenRouter request into the Cerebras request it would
+send upstream (``reasoning`` object → effort, OpenRouter-only fields dropped, ``reasoning_content`` accepted as an alias
+of ``reasoning``, docs/api-facts.md#openrouter-reasoning), OpenRouter error bodies (a Cerebras rejection becomes 400
+"Provider returned error" with the raw body in metadata), and ``POST /api/v1/chat/completions`` itself. The upstream
+request is checked and answered by the same steps as the Cerebras route (``_chat``), then encoded in OpenRouter's shapes
+(``_wire``).
 
 It must not re-implement Cerebras validation or generation: an OpenRouter request is answered as the Cerebras
 request it stands for.
@@ -35,8 +36,8 @@ from ._wire import ResponseMeta, dumps, openrouter_body, openrouter_events
 
 __all__ = ["OPENROUTER_CEREBRAS_PARAMETERS", "OpenRouter"]
 
-# openrouter.md §1.1: parameter names a provider endpoint lists in supported_parameters. Cerebras' endpoint
-# supports these; anything else is "unsupported" for require_parameters (e.g. top_k, min_p,
+# docs/api-facts.md#openrouter-parameters: parameter names a provider endpoint lists in supported_parameters. Cerebras'
+# endpoint supports these; anything else is "unsupported" for require_parameters (e.g. top_k, min_p,
 # repetition_penalty, logit_bias, web_search_options, verbosity, clear_thinking).
 OPENROUTER_CEREBRAS_PARAMETERS = frozenset(
     {
@@ -159,7 +160,7 @@ def upstream_message(message: Any) -> Any:
     if not isinstance(message, dict) or message.get("role") not in MESSAGE_FIELDS:
         return message
     out = {k: v for k, v in message.items() if k in MESSAGE_FIELDS[message["role"]]}
-    # OpenRouter accepts reasoning_content as an alias of reasoning on input (openrouter.md §1.2).
+    # OpenRouter accepts reasoning_content as an alias of reasoning on input (docs/api-facts.md#openrouter-reasoning).
     if message["role"] == "assistant" and "reasoning" not in out and isinstance(message.get("reasoning_content"), str):
         out["reasoning"] = message["reasoning_content"]
     content = out.get("content")
@@ -206,7 +207,8 @@ class OpenRouter:
         await send_json(send, 200, {"data": data})
 
     def route(self, body: dict[str, Any], spec: ModelSpec) -> tuple[str, list[str]]:
-        """Which provider serves the request, and the parameters Cerebras's endpoint lacks (openrouter.md §1.1)."""
+        """Which provider serves the request, and the parameters Cerebras's endpoint lacks
+        (docs/api-facts.md#openrouter-parameters)."""
         prefs = body.get("provider") or {}
         if not isinstance(prefs, dict):
             raise openrouter_error(400, "provider: Expected object")
@@ -328,7 +330,8 @@ class OpenRouter:
         else:
             reply = openrouter_body(completion, meta)
             if plan.error_at is not None:
-                # openrouter.md §1.4: a non-streamed 200 with the provider error embedded in the choice.
+                # docs/api-facts.md#openrouter-errors: a non-streamed 200 with the provider error embedded in the
+                # choice.
                 reply["choices"][0]["finish_reason"] = "error"
                 reply["choices"][0]["error"] = {
                     "code": 502,

@@ -1,6 +1,7 @@
 """Rate limits per API key: token buckets, the six ``x-ratelimit-*`` headers and the two 429 bodies.
 
-Facts (cerebras-api.md §1.6, §4.1, §4.3, §4.4):
+Facts (docs/api-facts.md#token-reservation, docs/api-facts.md#rate-limit-errors, docs/api-facts.md#rate-limit-headers,
+docs/api-facts.md#rate-limit-values):
 
 * Buckets replenish continuously ("token-bucket replenishment"). The emulator keeps a requests-per-day and
   a tokens-per-minute bucket per key (plus an optional requests-per-minute bucket).
@@ -11,9 +12,9 @@ Facts (cerebras-api.md §1.6, §4.1, §4.3, §4.4):
 * Headers on successes (RT-11…RT-16): ``x-ratelimit-limit-requests-day``, ``-limit-tokens-minute``,
   ``-remaining-requests-day``, ``-remaining-tokens-minute``, ``-reset-requests-day``,
   ``-reset-tokens-minute`` (float seconds). Here "reset" is the time until the bucket is full again.
-* 429 bodies (issue reports, §4.1): ``request_quota_exceeded`` with "Requests per minute limit exceeded -
-  too many requests sent." and ``token_quota_exceeded`` with "Tokens per minute limit exceeded - too many
-  tokens processed." (the TPM code is unverified). No real 429 was ever captured with its headers; the
+* 429 bodies (issue reports, docs/api-facts.md#rate-limit-errors): ``request_quota_exceeded`` with "Requests per minute
+  limit exceeded - too many requests sent." and ``token_quota_exceeded`` with "Tokens per minute limit exceeded - too
+  many tokens processed." (the TPM code is unverified). No real 429 was ever captured with its headers; the
   emulator adds ``retry-after`` / ``retry-after-ms`` and the rate-limit headers, which the SDK honours.
 
 This module owns the buckets and the 429 bodies; it must not decide when an injected 429 fires (``_faults``

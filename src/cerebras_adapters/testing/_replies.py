@@ -3,8 +3,8 @@
 This module owns the timing and the byte-level delivery of a successful chat response, shared by the Cerebras
 and the OpenRouter routes: pacing at ``tokens_per_second`` (a non-streamed body waits as long as its stream
 would have taken), the ``slow-first-token`` delay (OpenRouter keeps the wait alive with comment lines,
-openrouter.md §1.4), and the ``StreamPlan`` of a faulted request (cut the body, insert a malformed event,
-end with an error event, drop the connection). It must not decide what a reply says (``_generation``,
+docs/api-facts.md#openrouter-streaming), and the ``StreamPlan`` of a faulted request (cut the body, insert a malformed
+event, end with an error event, drop the connection). It must not decide what a reply says (``_generation``,
 ``_wire``) or whether a fault applies (``_faults``).
 """
 
@@ -19,7 +19,7 @@ from ._wire import Event, ResponseMeta, cerebras_stream_error_event, malformed_e
 
 __all__ = ["send_completion", "send_stream"]
 
-#: what OpenRouter sends while a stream waits for its first token (openrouter.md §1.4).
+#: what OpenRouter sends while a stream waits for its first token (docs/api-facts.md#openrouter-streaming).
 _PROCESSING = b": OPENROUTER PROCESSING\n\n"
 
 
@@ -113,7 +113,7 @@ async def _paced(send: Send, events: list[Event], tps: float | None, slow: float
         )
     if slow:
         if openrouter:
-            # OpenRouter keeps a waiting stream alive with comment lines (openrouter.md §1.4).
+            # OpenRouter keeps a waiting stream alive with comment lines (docs/api-facts.md#openrouter-streaming).
             deadline = loop.time() + slow
             while (remaining := deadline - loop.time()) > 0:
                 await asyncio.sleep(min(remaining, 0.1))

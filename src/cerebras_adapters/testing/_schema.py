@@ -1,6 +1,6 @@
 """JSON Schema on the server side: the strict-mode rules Cerebras enforces, and deterministic instances.
 
-Strict-mode rules (cerebras-api.md §1.5, "Strict-mode schema limits", API v2 default since 2026-07-21):
+Strict-mode rules (docs/api-facts.md#strict-schema-limits, API v2 default since 2026-07-21):
 ``additionalProperties: false`` on every object, every property listed in ``required``, definitions only
 under ``$defs`` with internal ``#/$defs/...`` references, no recursion, ≤ 5000 characters, nesting depth
 ≤ 5 (the stricter of the two documented values), ≤ 5 ``anyOf`` branches, no ``type`` arrays, no

@@ -5,7 +5,7 @@ pieces), not the exact counts of any real tokenizer. A token here is a word, num
 mark together with the whitespace before it, so ``"".join(tokenize(s)) == s`` always holds and a stream of
 tokens re-assembles to the exact text.
 
-Prompt caching (cerebras-api.md §1.6): automatic, prefix-based and block-based. The emulator hashes the
+Prompt caching (docs/api-facts.md#prompt-caching): automatic, prefix-based and block-based. The emulator hashes the
 rendered prompt in blocks of ``block_tokens`` tokens, chained so a block's hash covers everything before it,
 and reports ``cached_tokens`` as the number of tokens in the leading blocks already seen for the same key and
 model.

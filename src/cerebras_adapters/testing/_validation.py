@@ -1,12 +1,12 @@
-"""What the emulated ``POST /v1/chat/completions`` rejects, written from cerebras-api.md §1.
+"""What the emulated ``POST /v1/chat/completions`` rejects, written from docs/api-facts.md#request-options.
 
 Two passes: ``validate_request`` checks what the SPEC's request schema checks for every model
 (``additionalProperties:false`` on the body and on every message, types and ranges, the API-v2 conversation
 rules, strict schemas; under API v1, selected with ``X-Cerebras-Version-Patch: 1``, the v2-only rules are not
 applied: docs/api-facts.md#api-versions), and ``validate_for_model`` the per-model gates that need the model
-row (§1.1, §1.2, §6). Every rejection is a 400 in the 2026 shape (``invalid_request_error`` / ``validation_error`` /
-``wrong_api_format``). The message texts follow the reported ones where a report exists (named next to the
-check) and the same ``<path>: <reason>`` pattern otherwise.
+row (docs/api-facts.md#per-model-rules). Every rejection is a 400 in the 2026 shape (``invalid_request_error`` /
+``validation_error`` / ``wrong_api_format``). The message texts follow the reported ones where a report exists (named
+next to the check) and the same ``<path>: <reason>`` pattern otherwise.
 
 This module must not import the client's validation: it is the independent server-side model.
 """
@@ -22,7 +22,7 @@ from ._schema import strict_schema_error
 
 __all__ = ["selected_api_version", "validate_for_model", "validate_request"]
 
-# SPEC / SDK 1.91.0 CompletionCreateParams (§1.1); anything else is rejected.
+# SPEC / SDK 1.91.0 CompletionCreateParams (docs/api-facts.md#unknown-fields); anything else is rejected.
 TOP_LEVEL_FIELDS = frozenset(
     {
         "model",
@@ -59,7 +59,7 @@ TOP_LEVEL_FIELDS = frozenset(
     }
 )
 
-# §1.2: every message object is additionalProperties:false, discriminated by role.
+# docs/api-facts.md#message-fields: every message object is additionalProperties:false, discriminated by role.
 MESSAGE_FIELDS: dict[str, frozenset[str]] = {
     "system": frozenset({"role", "content", "name"}),
     "developer": frozenset({"role", "content", "name"}),
@@ -69,7 +69,7 @@ MESSAGE_FIELDS: dict[str, frozenset[str]] = {
 }
 _ROLES_TEXT = "'system', 'developer', 'user', 'assistant', 'tool'"
 _TOOL_NAME_RE = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
-# §1.2: images only as base64 data URIs of PNG or JPEG.
+# docs/api-facts.md#images: images only as base64 data URIs of PNG or JPEG.
 _DATA_URI_RE = re.compile(r"^data:image/(?:png|jpeg);base64,[A-Za-z0-9+/=\s]+$")
 _EFFORTS = ("none", "low", "medium", "high")
 _FORMATS = ("none", "parsed", "text_parsed", "raw", "hidden")
@@ -200,7 +200,8 @@ def _check_message(i: int, message: Any) -> None:
     if "name" in message and message["name"] is not None and not isinstance(message["name"], str):
         raise invalid(f"{path}.name: Input should be a valid string")
     if role in ("system", "developer", "user"):
-        # §1.2: developer content is "same as system" (string, or text / image_url / image parts).
+        # docs/api-facts.md#message-fields: developer content is "same as system" (string, or text / image_url / image
+        # parts).
         _check_parts(message.get("content"), f"{path}.content", allow_images=True, required=True)
     elif role == "tool":
         _check_parts(message.get("content"), f"{path}.content", allow_images=False, required=True)
@@ -231,8 +232,8 @@ def _check_message(i: int, message: Any) -> None:
 
 
 def _check_conversation(messages: list[dict[str, Any]]) -> None:
-    """API v2 (§1.2, §5.6): every tool call answered before the next message, no orphan tool messages,
-    unique tool-call ids."""
+    """API v2 (docs/api-facts.md#tool-call-conversations): every tool call answered before the next message, no orphan
+    tool messages, unique tool-call ids."""
     pending: dict[str, int] = {}
     seen: set[str] = set()
     for i, message in enumerate(messages):
@@ -273,7 +274,7 @@ def _check_tools(body: dict[str, Any], api_version: int) -> None:
     tools = body.get("tools")
     if tools is None:
         if body.get("tool_choice") is not None and api_version >= 2:
-            # API v2: tool_choice without tools is an error (§1.1).
+            # API v2: tool_choice without tools is an error (docs/api-facts.md#tool-choice).
             raise invalid("tool_choice: 'tool_choice' is only allowed when 'tools' are specified")
         return
     if not isinstance(tools, list):
@@ -359,7 +360,7 @@ def _check_response_format(body: dict[str, Any], api_version: int) -> None:
         # 2026 docs; BerriAI/litellm#31333.
         raise invalid('response_format: "tools" is incompatible with "response_format"')
     if kind == "json_object" and body.get("stream"):
-        # §1.5: json_object is not compatible with streaming.
+        # docs/api-facts.md#json-mode-and-streaming: json_object is not compatible with streaming.
         raise invalid("response_format: 'json_object' is not supported with 'stream': true")
 
 
@@ -419,7 +420,7 @@ def validate_request(body: Any, *, api_version: int = 2) -> None:
     _check_int(body, "seed", -(2**63))
     _check_int(body, "n", 1)
     if body.get("n") not in (None, 1):
-        # n > 1 is undocumented (§1.1); the emulator refuses it rather than invent a shape.
+        # n > 1 is undocumented (docs/api-facts.md#option-ranges); the emulator refuses it rather than invent a shape.
         raise invalid("n: only n=1 is supported")
     _check_int(body, "top_logprobs", 0, 20)
     if body.get("top_logprobs") is not None and not body.get("logprobs"):
@@ -429,7 +430,7 @@ def validate_request(body: Any, *, api_version: int = 2) -> None:
         if not isinstance(bias, dict):
             raise invalid("logit_bias: Input should be a valid dictionary")
         if len(bias) > 100:
-            # pydantic-ai's live testing: a map with more than 100 entries → 400 (§1.1).
+            # pydantic-ai's live testing: a map with more than 100 entries → 400 (docs/api-facts.md#option-ranges).
             raise invalid(f"logit_bias: at most 100 entries are allowed, got {len(bias)}")
         for token, value in bias.items():
             if not _is_number(value) or not -100 <= value <= 100:
@@ -437,7 +438,7 @@ def validate_request(body: Any, *, api_version: int = 2) -> None:
     _check_tools(body, api_version)
     _check_response_format(body, api_version)
     _check_enum(body, "reasoning_effort", _EFFORTS)
-    # reasoning_format is not nullable in SPEC/SDK (§1.1).
+    # reasoning_format is not nullable in SPEC/SDK (docs/api-facts.md#reasoning-format).
     _check_enum(body, "reasoning_format", _FORMATS, nullable=False)
     _check_enum(body, "service_tier", _TIERS)
     prediction = body.get("prediction")
@@ -457,7 +458,7 @@ def validate_request(body: Any, *, api_version: int = 2) -> None:
 
 
 def validate_for_model(body: dict[str, Any], spec: ModelSpec) -> None:
-    """Per-model gates (§1.1, §1.2, §6)."""
+    """Per-model gates (docs/api-facts.md#per-model-rules)."""
     for i, message in enumerate(body["messages"]):
         role = message["role"]
         if role == "developer" and not spec.developer_role:

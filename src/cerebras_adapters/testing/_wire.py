@@ -1,6 +1,6 @@
 """Turning a planned completion into bytes: Cerebras and OpenRouter bodies and SSE events.
 
-Cerebras shapes (cerebras-api.md §2, §3; RT-01, RT-03, RT-12, RT-13, RT-15):
+Cerebras shapes (docs/api-facts.md#responses, docs/api-facts.md#streaming; RT-01, RT-03, RT-12, RT-13, RT-15):
 
 * compact JSON; nulls omitted (no ``logprobs``, no ``content`` on tool-call-only messages, no
   ``finish_reason`` on intermediate chunks);
@@ -11,7 +11,7 @@ Cerebras shapes (cerebras-api.md §2, §3; RT-01, RT-03, RT-12, RT-13, RT-15):
   the others), and a final ``delta:{}`` chunk carrying ``finish_reason``, ``usage`` and ``time_info``;
   no ``data: [DONE]`` unless asked for.
 
-OpenRouter shapes (openrouter.md §1.2–§1.4): ``gen-…`` ids, a top-level ``provider``, ``native_finish_reason``,
+OpenRouter shapes (docs/api-facts.md#openrouter): ``gen-…`` ids, a top-level ``provider``, ``native_finish_reason``,
 ``reasoning`` + ``reasoning_details``, ``usage.cost``, ``: OPENROUTER PROCESSING`` comment lines, usage on a
 last chunk with empty ``choices``, and ``data: [DONE]``.
 
@@ -63,7 +63,7 @@ class Event:
 
 
 def usage(completion: Completion, spec: ModelSpec) -> dict[str, Any]:
-    """``usage`` in the model's observed shape (§2.3 timeline)."""
+    """``usage`` in the model's observed shape (docs/api-facts.md#usage timeline)."""
     body: dict[str, Any] = {
         "prompt_tokens": completion.prompt_tokens,
         "completion_tokens": completion.completion_tokens,
@@ -88,7 +88,8 @@ def usage(completion: Completion, spec: ModelSpec) -> dict[str, Any]:
 
 
 def time_info(completion: Completion, meta: ResponseMeta) -> dict[str, Any]:
-    """``time_info`` (§2.4) with plausible durations derived from the token counts; ``created`` is a float."""
+    """``time_info`` (docs/api-facts.md#time-info) with plausible durations derived from the token counts; ``created``
+    is a float."""
     queue = 0.000118
     prompt = round(completion.prompt_tokens / 45000.0 + 0.0004, 9)
     completion_time = round(completion.completion_tokens / (meta.tokens_per_second or 2800.0), 9)
@@ -189,7 +190,8 @@ def cerebras_events(completion: Completion, meta: ResponseMeta, logprobs: int | 
 
 
 def cerebras_stream_error_event() -> Event:
-    """The SDK's mid-stream error contract (§3): ``{"error": {...}, "status_code": N}`` on a data line."""
+    """The SDK's mid-stream error contract (docs/api-facts.md#mid-stream-errors): ``{"error": {...}, "status_code": N}``
+    on a data line."""
     body = {
         "error": {
             "message": "Encountered a server error, please try again.",
@@ -336,7 +338,8 @@ def openrouter_events(completion: Completion, meta: ResponseMeta) -> list[Event]
 
 
 def openrouter_stream_error_event(meta: ResponseMeta) -> Event:
-    """openrouter.md §1.4: top-level ``error`` with a numeric code, ``finish_reason: "error"``; the stream ends."""
+    """docs/api-facts.md#openrouter-errors: top-level ``error`` with a numeric code, ``finish_reason: "error"``; the
+    stream ends."""
     chunk = {
         "id": meta.id,
         "object": "chat.completion.chunk",

@@ -1,7 +1,7 @@
 """A contract emulator of the Cerebras Inference API (and of OpenRouter pinned to Cerebras), as an ASGI app.
 
 **Independence.** The emulator is a model of the *server*, written from the API reference
-(``reference/cerebras-api.md``, ``reference/openrouter.md``) and checked by hand against the real recordings
+(docs/api-facts.md) and checked by hand against the real recordings
 (RT-01…RT-16). It must not import the client's code — no ``cerebras_adapters`` module outside
 ``cerebras_adapters.testing`` (no client, ``_request``, ``_streaming``, ``types``, ``catalog``, ``errors``,
 ``options``): it has its own validation (``_validation``), model table (``_models``) and wire encoding
@@ -19,7 +19,7 @@ Routes:
 
 * ``POST /v1/chat/completions`` — JSON or SSE (``stream: true``), Cerebras shapes;
 * ``GET /v1/models[?format=default|openrouter|huggingface]``, ``GET /v1/models/{id}``;
-* ``GET /v1/tcp_warming`` — ``{}`` (what the SDK's constructor sends, §5.1);
+* ``GET /v1/tcp_warming`` — ``{}`` (what the SDK's constructor sends, docs/api-facts.md#endpoints);
 * ``POST /api/v1/chat/completions``, ``GET /api/v1/models``,
   ``GET /api/v1/models/{author}/{slug}/endpoints`` — OpenRouter mode.
 
