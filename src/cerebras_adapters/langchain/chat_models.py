@@ -409,7 +409,17 @@ class ChatCerebras(BaseChatModel):
             description = json_schema.pop("description", None)
             if strict is not False:
                 json_schema = make_strict(json_schema)
-                check_strict_schema(json_schema, where="response_format.json_schema.schema", model=self.model_name)
+                if self.validation == "strict":
+                    # Refused here, before the chain runs; under "warn" / "off" the core applies the same rules
+                    # on each call as configured (a warning, or nothing), and API v1 skips its v2-only rules.
+                    v2 = _api_version(self.api_version) >= 2
+                    check_strict_schema(
+                        json_schema,
+                        where="response_format.json_schema.schema",
+                        model=self.model_name,
+                        closed_objects=v2,
+                        every_property_required=v2,
+                    )
             spec: dict[str, Any] = {"name": _safe_name(name), "schema": json_schema, "strict": strict is not False}
             if description:
                 spec["description"] = description
@@ -457,6 +467,14 @@ def _chat_result(result: ChatCompletion) -> ChatResult:
         # None would stand for a fingerprint the response never had (OpenRouter sends none).
         llm_output["system_fingerprint"] = result.system_fingerprint
     return ChatResult(generations=generations, llm_output=llm_output)
+
+
+def _api_version(value: object) -> int:
+    """The API version a request will use (2 unless set), read leniently: the core refuses a bad value itself."""
+    try:
+        return int(str(value).strip()) if value is not None else 2
+    except ValueError:
+        return 2
 
 
 def _json_schema(schema: Mapping[str, Any] | type) -> dict[str, Any]:
