@@ -92,3 +92,12 @@ def test_replay_matches_bodies_up_to_random_uuids():
     recording.json_body_matcher(a, b)
     with pytest.raises(AssertionError):
         recording.json_body_matcher(a, c)
+
+
+KEY_SHAPED = re.compile(r"csk-[A-Za-z0-9]{8,}|sk-or-[A-Za-z0-9-]{8,}")
+
+
+def test_no_test_file_holds_a_key_shaped_literal():
+    tests = Path(__file__).resolve().parent
+    found = {str(p.relative_to(tests)): KEY_SHAPED.findall(p.read_text()) for p in sorted(tests.rglob("*.py"))}
+    assert {name: keys for name, keys in found.items() if keys} == {}
