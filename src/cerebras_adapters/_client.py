@@ -234,12 +234,12 @@ class _Exchange:
                 (time.monotonic() - self.started) * 1000,
             )
 
-    def after_failure(self, exc: Exception, alarm: Alarm | None, end: float) -> float:
+    def after_failure(self, exc: Exception, alarm: Alarm | None) -> float:
         """After a transport failure: the delay before the next attempt, or raise the mapped error."""
         timed_out = (
             isinstance(exc, (httpx.TimeoutException, _AttemptTimeUp))
             or (alarm is not None and alarm.fired)
-            or time.monotonic() >= end
+            or time.monotonic() >= self.end
         )
         error = self.core._connection_error(exc, timed_out=timed_out, clock=self.clock)
         if isinstance(exc, _NOT_RETRYABLE) or (timed_out and self.clock.call_expired()):
@@ -411,9 +411,7 @@ class _ClientCore:
         if timed_out:
             if clock.call_expired():
                 return APITimeoutError(f"the call's deadline of {clock.deadline} s was reached ({detail})")
-            if isinstance(exc, (_AttemptTimeUp, httpx.RemoteProtocolError)) or not isinstance(
-                exc, httpx.TimeoutException
-            ):
+            if not isinstance(exc, httpx.TimeoutException):  # cut by our clock or the watchdog, not by httpx
                 return APITimeoutError(f"the attempt took longer than attempt_timeout={clock.attempt_timeout} s")
             return APITimeoutError(f"request timed out ({detail})")
         return APIConnectionError(f"connection error: {detail}")
@@ -584,51 +582,41 @@ class CerebrasClient(_ClientCore):
         iterator for the rest; anything else comes back read and closed."""
         while True:
             end = exchange.begin()
-            alarm: Alarm | None = None
             try:
                 response = self._http.send(exchange.request, stream=True)
             except httpx.TransportError as exc:
-                time.sleep(exchange.after_failure(exc, None, end))
+                time.sleep(exchange.after_failure(exc, None))
                 continue
             except httpx.HTTPError as exc:  # e.g. too many redirects: not a transient failure
                 raise self._connection_error(exc, timed_out=False, clock=exchange.clock) from None
             exchange.responded(response)
             alarm = arm_sync(response, end)
-            if exchange.stream and response.status_code < 400:
-                # Wait for the first bytes here, inside the retry loop: a stream that stalls or is cut before
-                # its first byte has yielded nothing, so it is retried like any failed attempt.
-                body = response.iter_bytes()
-                try:
+            handed_over = False
+            try:
+                if exchange.stream and response.status_code < 400:
+                    # Wait for the first bytes here, inside the retry loop: a stream that stalls or is cut before
+                    # its first byte has yielded nothing, so it is retried like any failed attempt.
+                    body = response.iter_bytes()
                     first = next(body, b"")
                     if alarm is not None and alarm.fired:
                         raise _AttemptTimeUp
-                except (httpx.TransportError, _AttemptTimeUp) as exc:
-                    if alarm is not None:
-                        alarm.disarm()
-                    response.close()
-                    time.sleep(exchange.after_failure(exc, alarm, end))
-                    continue
-                except httpx.HTTPError as exc:
-                    if alarm is not None:
-                        alarm.disarm()
-                    response.close()
-                    raise self._undecodable(exc, response) from None
-                return _Sent(response, alarm, first, body)
-            try:
+                    handed_over = True
+                    return _Sent(response, alarm, first, body)
                 content = _read_sync(response, alarm, end)
             except (httpx.TransportError, _AttemptTimeUp) as exc:
-                delay = exchange.after_failure(exc, alarm, end)
-                time.sleep(delay)
-                continue
+                delay = exchange.after_failure(exc, alarm)
             except httpx.HTTPError as exc:
                 raise self._undecodable(exc, response) from None
+            else:
+                if response.status_code < 400:
+                    return _Sent(response, None, content, None)
+                delay = exchange.after_status(response, content)
             finally:
-                if alarm is not None:
-                    alarm.disarm()
-                response.close()
-            if response.status_code < 400:
-                return _Sent(response, None, content, None)
-            time.sleep(exchange.after_status(response, content))
+                if not handed_over:
+                    if alarm is not None:
+                        alarm.disarm()
+                    response.close()
+            time.sleep(delay)
 
     def _get(self, path: str, params: Mapping[str, str] | None = None) -> Any:
         request = self._get_request(self._http, path, params)
@@ -711,49 +699,39 @@ class AsyncCerebrasClient(_ClientCore):
     async def _send(self, exchange: _Exchange) -> _Sent:
         while True:
             end = exchange.begin()
-            alarm: Alarm | None = None
             try:
                 response = await self._http.send(exchange.request, stream=True)
             except httpx.TransportError as exc:
-                await asyncio.sleep(exchange.after_failure(exc, None, end))
+                await asyncio.sleep(exchange.after_failure(exc, None))
                 continue
             except httpx.HTTPError as exc:
                 raise self._connection_error(exc, timed_out=False, clock=exchange.clock) from None
             exchange.responded(response)
             alarm = arm_async(response, end)
-            if exchange.stream and response.status_code < 400:
-                abody = response.aiter_bytes()
-                try:
-                    first = await anext(abody, b"")
+            handed_over = False
+            try:
+                if exchange.stream and response.status_code < 400:
+                    body = response.aiter_bytes()
+                    first = await anext(body, b"")
                     if alarm is not None and alarm.fired:
                         raise _AttemptTimeUp
-                except (httpx.TransportError, _AttemptTimeUp) as exc:
-                    if alarm is not None:
-                        alarm.disarm()
-                    await response.aclose()
-                    await asyncio.sleep(exchange.after_failure(exc, alarm, end))
-                    continue
-                except httpx.HTTPError as exc:
-                    if alarm is not None:
-                        alarm.disarm()
-                    await response.aclose()
-                    raise self._undecodable(exc, response) from None
-                return _Sent(response, alarm, first, abody)
-            try:
+                    handed_over = True
+                    return _Sent(response, alarm, first, body)
                 content = await _read_async(response, alarm, end)
             except (httpx.TransportError, _AttemptTimeUp) as exc:
-                delay = exchange.after_failure(exc, alarm, end)
-                await asyncio.sleep(delay)
-                continue
+                delay = exchange.after_failure(exc, alarm)
             except httpx.HTTPError as exc:
                 raise self._undecodable(exc, response) from None
+            else:
+                if response.status_code < 400:
+                    return _Sent(response, None, content, None)
+                delay = exchange.after_status(response, content)
             finally:
-                if alarm is not None:
-                    alarm.disarm()
-                await response.aclose()
-            if response.status_code < 400:
-                return _Sent(response, None, content, None)
-            await asyncio.sleep(exchange.after_status(response, content))
+                if not handed_over:
+                    if alarm is not None:
+                        alarm.disarm()
+                    await response.aclose()
+            await asyncio.sleep(delay)
 
     async def _get(self, path: str, params: Mapping[str, str] | None = None) -> Any:
         request = self._get_request(self._http, path, params)
