@@ -632,8 +632,9 @@ class _Responder:
         self.conn.reset()
         return False
 
-    def _reset_mid_body(self) -> bool:
-        after = self.opts["after"]
+    def _partial_answer(self, after: int, *, half_body: bool) -> None:
+        """A 200 cut short: the first ``after`` events of a stream, or a JSON answer's head (and its first half
+        when ``half_body``)."""
         if self.stream:
             body = self.sse_head()
             for event in self.events(after)[:after]:
@@ -641,7 +642,11 @@ class _Responder:
         else:
             answer = self.answer()
             self.head(200, [("content-type", _JSON_TYPE)], "length", len(answer))
-            self.conn.send(answer[: len(answer) // 2])
+            if half_body:
+                self.conn.send(answer[: len(answer) // 2])
+
+    def _reset_mid_body(self) -> bool:
+        self._partial_answer(self.opts["after"], half_body=True)
         self.conn.reset()
         return False
 
@@ -751,15 +756,7 @@ class _Responder:
 
     def _stall(self) -> bool:
         after = self.opts["after"]
-        if self.stream:
-            body = self.sse_head()
-            for event in self.events(after)[:after]:
-                body.write(event)
-        else:
-            answer = self.answer()
-            self.head(200, [("content-type", _JSON_TYPE)], "length", len(answer))
-            if after:
-                self.conn.send(answer[: len(answer) // 2])
+        self._partial_answer(after, half_body=bool(after))
         self.conn.wait(self.give_up)
         self.conn.close()
         return False
