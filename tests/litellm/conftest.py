@@ -25,6 +25,7 @@ import pytest
 litellm = pytest.importorskip("litellm")
 
 from cerebras_adapters.litellm import CerebrasLLM, register  # noqa: E402
+from cerebras_adapters.litellm.router import router_from_yaml  # noqa: E402
 from cerebras_adapters.testing import EmulatorServer  # noqa: E402
 
 litellm.suppress_debug_info = True  # no "Give Feedback / Get Help" banner on every mapped exception
@@ -159,3 +160,18 @@ def proxy_url(cerebras_emulator_server: EmulatorServer, tmp_path_factory: pytest
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(10)
+
+
+# -- a Router from the recipe (integrations/litellm/router.yaml) -------------------------------------------------
+
+ROUTER_YAML = Path(__file__).resolve().parents[2] / "integrations" / "litellm" / "router.yaml"
+
+
+@pytest.fixture
+def router(cerebras_emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[litellm.Router]:
+    """The recipe's Router; it reads keys and base URLs from the environment, pointed here at the emulator."""
+    monkeypatch.setenv("CEREBRAS_API_KEY", "csk-test")
+    monkeypatch.setenv("OPENROUTER_API_KEY", "sk-or-test")
+    monkeypatch.setenv("CEREBRAS_BASE_URL", cerebras_emulator.base_url)
+    monkeypatch.setenv("OPENROUTER_BASE_URL", cerebras_emulator.openrouter_base_url)
+    yield router_from_yaml(ROUTER_YAML)

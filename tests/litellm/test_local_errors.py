@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import litellm
@@ -25,12 +24,9 @@ from litellm.router_utils.router_callbacks.track_deployment_metrics import get_d
 
 from cerebras_adapters import RequestValidationError, UnsupportedParameterError
 from cerebras_adapters.litellm._errors import to_litellm_error
-from cerebras_adapters.litellm.router import router_from_yaml
 from cerebras_adapters.testing import EmulatorServer
 
 from .conftest import HELLO, MASTER_KEY
-
-ROUTER_YAML = Path(__file__).resolve().parents[2] / "integrations" / "litellm" / "router.yaml"
 
 # Refused by the core before anything is sent (cerebras-api.md §1.1: gpt-oss cannot turn reasoning off; top_k is
 # not a Cerebras parameter).
@@ -65,15 +61,6 @@ class Spy(CustomLogger):
 
     async def log_failure_fallback_event(self, original_model_group: str, kwargs: Any, original_exception: Any) -> None:
         self.fallbacks.append(str(kwargs.get("model")))
-
-
-@pytest.fixture
-def router(cerebras_emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[litellm.Router]:
-    monkeypatch.setenv("CEREBRAS_API_KEY", "csk-test")
-    monkeypatch.setenv("OPENROUTER_API_KEY", "sk-or-test")
-    monkeypatch.setenv("CEREBRAS_BASE_URL", cerebras_emulator.base_url)
-    monkeypatch.setenv("OPENROUTER_BASE_URL", cerebras_emulator.openrouter_base_url)
-    yield router_from_yaml(ROUTER_YAML)
 
 
 @pytest.fixture

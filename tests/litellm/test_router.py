@@ -5,30 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import litellm
 import pytest
 
 from cerebras_adapters.litellm.demo import ROUTER_SETTINGS, router_demo
-from cerebras_adapters.litellm.router import RateLimitHeaderRouting, load_router_settings, router_from_yaml
+from cerebras_adapters.litellm.router import RateLimitHeaderRouting, load_router_settings
 from cerebras_adapters.testing import EmulatorServer
 
-from .conftest import HELLO
-
-ROUTER_YAML = Path(__file__).resolve().parents[2] / "integrations" / "litellm" / "router.yaml"
-
-
-@pytest.fixture
-def router(cerebras_emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[litellm.Router]:
-    # The recipe reads keys and base URLs from the environment; point them at the emulator.
-    monkeypatch.setenv("CEREBRAS_API_KEY", "csk-test")
-    monkeypatch.setenv("OPENROUTER_API_KEY", "sk-or-test")
-    monkeypatch.setenv("CEREBRAS_BASE_URL", cerebras_emulator.base_url)
-    monkeypatch.setenv("OPENROUTER_BASE_URL", cerebras_emulator.openrouter_base_url)
-    yield router_from_yaml(ROUTER_YAML)
+from .conftest import HELLO, ROUTER_YAML
 
 
 def _paths(emulator: EmulatorServer) -> list[str]:
