@@ -18,8 +18,20 @@ import pytest
 from cerebras_adapters import AsyncCerebrasClient, CerebrasClient, ChatCompletion, accumulate
 
 # Tests never read real keys from the environment.
-for _var in ("CEREBRAS_API_KEY", "OPENROUTER_API_KEY", "CEREBRAS_BASE_URL", "OPENROUTER_BASE_URL"):
+for _var in (
+    "CEREBRAS_API_KEY",
+    "OPENROUTER_API_KEY",
+    "CEREBRAS_BASE_URL",
+    "OPENROUTER_BASE_URL",
+    "CEREBRAS_API_BASE",
+    "OPENROUTER_API_BASE",
+    "CEREBRAS_PROXY",
+):
     os.environ.pop(_var, None)
+# The clients honour HTTP(S)_PROXY as httpx does (docs/security.md#proxies); a machine with a proxy set must still
+# reach the emulator and the loopback test servers directly (the lower-case name wins where both are set).
+for _var in ("NO_PROXY", "no_proxy"):
+    os.environ[_var] = ",".join(filter(None, [os.environ.get(_var, ""), "127.0.0.1,localhost,::1"]))
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
@@ -90,7 +102,7 @@ class Api:
                 if call == "stream":
                     stream = await client.chat.completions.create(stream=True, **kwargs)
                     chunks = [c async for c in stream]
-                    return chunks, stream.get_final_completion()
+                    return chunks, await stream.get_final_completion()
                 if call == "models":
                     return await client.models.list(**kwargs)
                 raise AssertionError(call)
@@ -147,6 +159,8 @@ def recording_emulator(record_mode: str) -> Iterator[str | None]:
         yield server.url
 
 
+# optionalhook: the CrewAI environment (.venv-crewai) runs tests/realclients without pytest-recording.
+@pytest.hookimpl(optionalhook=True)
 def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
     vcr.register_matcher("json_body", recording.json_body_matcher)
 

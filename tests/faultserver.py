@@ -19,6 +19,11 @@ Usage::
         ...  # point a client at f"{server.url}/v1"
         assert len(server.requests) == 2
 
+With ``only_api_paths=True`` only paths under ``/v1/`` (Cerebras) and ``/api/v1/`` (OpenRouter) are the API: any
+other path gets a 404 with an empty body, as a server answers a path it does not serve (a client given a base URL
+without its version path lands there), without using up a fault of the script. By default every path plays the
+script.
+
 Whether a request asked for a stream is read from its JSON body (``"stream": true``); most faults have a
 streamed form (``text/event-stream``, chunked, like Cerebras) and a non-streamed form (one JSON body). Faults
 that hold a connection open (``trickle``, ``stall``) give up after ``give_up_after`` seconds (30 by default),
@@ -209,6 +214,12 @@ def error_body(status: int, shape: str = "flat", message: str | None = None) -> 
 
 # -- faults ----------------------------------------------------------------------------------------------------
 
+_API_PREFIXES = ("/v1/", "/api/v1/")
+
+
+def _is_api_path(target: str) -> bool:
+    return target.split("?", 1)[0].startswith(_API_PREFIXES)
+
 
 @dataclass
 class Fault:
@@ -336,6 +347,10 @@ class Fault:
     def bad_gzip(cls) -> Fault:
         """``content-encoding: gzip`` on a body that is plain JSON / plain SSE."""
         return cls("bad_gzip")
+
+
+_UNKNOWN_PATH = Fault("unknown_path", 404)
+"""What any path outside the API gets (see the module docstring); it is not part of a script."""
 
 
 # -- requests ---------------------------------------------------------------------------------------------------
@@ -602,6 +617,10 @@ class _Responder:
         body.end()
         return True
 
+    # Paths outside the API.
+    def _unknown_path(self) -> bool:
+        return self.whole(404, b"", content_type=None)
+
     # Error statuses.
     def _status(self) -> bool:
         payload = error_body(self.fault.http_status, self.opts.get("shape", "flat"), self.opts.get("message"))
@@ -780,11 +799,20 @@ class FaultServer:
 
     ``script`` is consumed one fault per request, the last one repeating; ``requests`` lists what arrived,
     oldest first. ``give_up_after`` bounds every fault that holds a connection open; ``stop()`` (or leaving the
-    ``with`` block) ends every connection and joins every thread.
+    ``with`` block) ends every connection and joins every thread. ``only_api_paths=True`` answers paths outside
+    ``/v1/`` and ``/api/v1/`` with an empty 404 instead of the script.
     """
 
-    def __init__(self, script: Iterable[Fault] = (), *, give_up_after: float = 30.0, idle_timeout: float = 30.0):
+    def __init__(
+        self,
+        script: Iterable[Fault] = (),
+        *,
+        give_up_after: float = 30.0,
+        idle_timeout: float = 30.0,
+        only_api_paths: bool = False,
+    ):
         self.give_up_after = give_up_after
+        self.only_api_paths = only_api_paths
         self.idle_timeout = idle_timeout
         self.requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
@@ -897,7 +925,8 @@ class FaultServer:
             self._conns.add(conn)
         try:
             for request in self._requests(conn):
-                fault = self._next_fault()
+                outside = self.only_api_paths and not _is_api_path(request.target)
+                fault = _UNKNOWN_PATH if outside else self._next_fault()
                 request.fault = fault
                 with self._lock:
                     self.requests.append(request)  # after reset(), a late request lands in the new list

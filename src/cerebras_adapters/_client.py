@@ -431,14 +431,29 @@ class _ClientCore:
         except ValueError:
             body = content.decode("utf-8", "replace")
         rate_limits, request_id = _response_meta(response.headers)
+        sent_model = prepared.body.get("model") if prepared is not None else None
         error = status_error(
             response.status_code,
             body,
             headers=dict(response.headers),
             request_id=request_id,
             rate_limits=rate_limits,
+            # What a 404 or an unknown-model 400 needs for its fix (errors.status_error).
+            base_url=_safe_url(self.base_url),
+            version_path=httpx.URL(self.route.default_base_url).path,
+            model=sent_model if isinstance(sent_model, str) else None,
+            known_models=self._served_model_ids() if prepared is not None else (),
         )
         return self.route.map_error(error, prepared) if prepared is not None else error
+
+    def _served_model_ids(self) -> list[str]:
+        """The ids this route takes for the models the catalog does not list as retired, current ones first
+        (OpenRouter's ``author/slug`` ids on that route)."""
+        order = {"production": 0, "preview": 1, "deprecated": 2}
+        models = sorted((m for m in self.catalog if m.status in order), key=lambda m: order[m.status])
+        if self.route.name == "openrouter":
+            return [m.openrouter_id for m in models if m.openrouter_id]
+        return [m.id for m in models]
 
     def _completion(self, response: httpx.Response, content: bytes) -> ChatCompletion:
         headers = response.headers

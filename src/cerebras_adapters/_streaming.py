@@ -3,7 +3,9 @@
 This module owns the SSE framing (docs/api-facts.md#streaming, docs/api-facts.md#openrouter-streaming) and the
 ``Stream`` / ``AsyncStream`` iterators. Both iterators share every piece of logic (``SSEDecoder``, ``_StreamState``)
 and differ only in how they read bytes. It must not retry: once a stream has yielded, a failure is raised
-as an error carrying the partial output, never replayed.
+as an error carrying the partial output, never replayed. A stream is read once: every loop over it and
+``get_final_completion()`` continue the same pass (as the openai SDK's streams do), and ``get_final_completion()``
+reads whatever is left before assembling the answer.
 
 Facts relied on:
 * Cerebras streams end at connection close with no ``data: [DONE]`` (RT-12, RT-13, RT-15); OpenRouter
@@ -17,7 +19,7 @@ Facts relied on:
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterable, Iterator
 from itertools import chain
 from time import monotonic
 from typing import TYPE_CHECKING, Any
@@ -114,7 +116,19 @@ class _StreamState:
     ``Stream.chunks`` / ``get_final_completion()``.
     """
 
-    __slots__ = ("_parsed", "alarm", "end", "events", "finished", "headers", "rate_limits", "request_id", "route")
+    __slots__ = (
+        "_parsed",
+        "alarm",
+        "complete",
+        "end",
+        "events",
+        "failure",
+        "finished",
+        "headers",
+        "rate_limits",
+        "request_id",
+        "route",
+    )
 
     def __init__(
         self,
@@ -134,6 +148,9 @@ class _StreamState:
         self.end = end
         self.events: list[bytes] = []
         self.finished = False
+        # How the one pass over the body ended: read to its end (complete), or with the error it raised.
+        self.complete = False
+        self.failure: APIError | None = None
         self._parsed: list[ChatCompletionChunk] = []
 
     def parse(self, event: str | None, data: bytes) -> ChatCompletionChunk | None:
@@ -259,14 +276,79 @@ def _loads_or_none(data: bytes) -> Any:
         return None
 
 
+def _iterate(
+    state: _StreamState, response: httpx.Response, first: bytes, body: Any
+) -> Generator[ChatCompletionChunk, None, None]:
+    """The one pass over a sync stream's body. A module function, not a method: the stream holds this generator,
+    and a reference back to the stream would keep both alive until a full garbage collection."""
+    decoder = SSEDecoder()
+    end = state.end
+    try:
+        try:
+            for raw in chain((first,), body) if first else body:
+                if monotonic() >= end:
+                    raise state.timed_out()
+                for event, data in decoder.feed(raw):
+                    chunk = state.parse(event, data)
+                    if chunk is None:
+                        state.complete = True
+                        return
+                    yield chunk
+        except httpx.HTTPError as exc:
+            raise state.failed(exc) from None
+        finally:
+            state.close()
+            response.close()
+        state.ended(decoder.pending)
+        state.complete = True
+    except APIError as exc:
+        state.failure = exc  # raised again by a later iteration or get_final_completion()
+        raise
+
+
+async def _aiterate(
+    state: _StreamState, response: httpx.Response, first: bytes, body: Any
+) -> AsyncGenerator[ChatCompletionChunk, None]:
+    """The async twin of ``_iterate``."""
+    decoder = SSEDecoder()
+    end = state.end
+    try:
+        try:
+            async for raw in _prefixed(first, body) if first else body:
+                if monotonic() >= end:
+                    raise state.timed_out()
+                for event, data in decoder.feed(raw):
+                    chunk = state.parse(event, data)
+                    if chunk is None:
+                        state.complete = True
+                        return
+                    yield chunk
+        except httpx.HTTPError as exc:
+            raise state.failed(exc) from None
+        finally:
+            state.close()
+            await response.aclose()
+        state.ended(decoder.pending)
+        state.complete = True
+    except APIError as exc:
+        state.failure = exc  # raised again by a later iteration or get_final_completion()
+        raise
+
+
 class _StreamBase:
-    def __init__(self, response: httpx.Response, state: _StreamState, first: bytes = b"", body: Any = None) -> None:
+    """What the sync and async streams share: the response, the state, and what closing before the end means.
+
+    A stream is read once, by one iterator that every ``for`` / ``async for`` over it continues (as in the openai
+    SDK): breaking out of a loop leaves the rest unread and the connection open until ``close()``.
+    ``get_final_completion()`` reads whatever is left, so it returns the whole answer wherever it is called.
+    An error that ended the stream is raised again by a later iteration or ``get_final_completion()``, with the
+    same ``partial``; closing a stream before its end counts as such an error (``StreamInterruptedError``),
+    so a cut answer is never returned as if it were whole.
+    """
+
+    def __init__(self, response: httpx.Response, state: _StreamState) -> None:
         self.response = response
         self._state = state
-        # The client reads the first bytes before handing the stream over (so a stall before them is retried);
-        # they are parsed first, then the rest of the same body iterator.
-        self._first = first
-        self._body = body
 
     @property
     def rate_limits(self) -> RateLimits | None:
@@ -285,39 +367,56 @@ class _StreamBase:
         """The chunks received so far (parsed again from the bytes the stream keeps)."""
         return self._state.chunks()
 
-    def get_final_completion(self) -> ChatCompletion:
-        """The chunks received so far assembled into the result a non-streamed call returns."""
-        return accumulate(self._state.chunks())
+    def _closing(self) -> None:
+        state = self._state
+        if not state.complete and state.failure is None:
+            state.failure = state.interrupted(
+                None,
+                reason="the stream was closed (close() or the end of its with block) before its end; read it, "
+                "or call get_final_completion(), before closing it",
+            )
+        state.close()
+
+    def _raise_if_ended_badly(self) -> None:
+        failure = self._state.failure
+        if failure is not None:
+            raise failure
 
 
 class Stream(_StreamBase):
-    """A streamed completion: iterate it for ``ChatCompletionChunk`` objects. Close it (or use it as a
-    context manager) if you stop early; it closes itself at the end of the stream."""
+    """A streamed completion: iterate it for ``ChatCompletionChunk`` objects, or call ``get_final_completion()``
+    for the whole answer. Close it (or use it as a context manager) if you stop early; it closes itself at the
+    end of the stream."""
+
+    def __init__(self, response: httpx.Response, state: _StreamState, first: bytes = b"", body: Any = None) -> None:
+        super().__init__(response, state)
+        # The client reads the first bytes before handing the stream over (so a stall before them is retried);
+        # they are parsed first, then the rest of the same body iterator.
+        self._iterator = _iterate(state, response, first, body if body is not None else response.iter_bytes())
 
     def __iter__(self) -> Iterator[ChatCompletionChunk]:
-        state = self._state
-        decoder = SSEDecoder()
-        end = state.end
-        first, self._first = self._first, b""
-        body = self._body if self._body is not None else self.response.iter_bytes()
-        try:
-            for raw in chain((first,), body) if first else body:
-                if monotonic() >= end:
-                    raise state.timed_out()
-                for event, data in decoder.feed(raw):
-                    chunk = state.parse(event, data)
-                    if chunk is None:
-                        return
-                    yield chunk
-        except httpx.HTTPError as exc:
-            raise state.failed(exc) from None
-        finally:
-            state.close()
-            self.response.close()
-        state.ended(decoder.pending)
+        self._raise_if_ended_badly()
+        return self._iterator
+
+    def __next__(self) -> ChatCompletionChunk:
+        self._raise_if_ended_badly()
+        return next(self._iterator)
+
+    def get_final_completion(self) -> ChatCompletion:
+        """Read the rest of the stream, then return the whole answer assembled into the ``ChatCompletion`` a
+        non-streamed call returns (every chunk, including those already iterated). Raises the error the stream
+        ended with, if any (``.partial`` holds what arrived)."""
+        for _ in self:
+            pass
+        return accumulate(self._state.chunks())
+
+    def until_done(self) -> ChatCompletion:
+        """Same as ``get_final_completion()``."""
+        return self.get_final_completion()
 
     def close(self) -> None:
-        self._state.close()
+        self._closing()
+        self._iterator.close()
         self.response.close()
 
     def __enter__(self) -> Stream:
@@ -326,43 +425,38 @@ class Stream(_StreamBase):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def until_done(self) -> ChatCompletion:
-        """Consume the rest of the stream and return the assembled completion."""
-        for _ in self:
-            pass
-        return self.get_final_completion()
-
 
 class AsyncStream(_StreamBase):
-    """The async twin of ``Stream``."""
+    """The async twin of ``Stream`` (``await stream.get_final_completion()``, ``await stream.close()``)."""
+
+    def __init__(self, response: httpx.Response, state: _StreamState, first: bytes = b"", body: Any = None) -> None:
+        super().__init__(response, state)
+        self._iterator = _aiterate(state, response, first, body if body is not None else response.aiter_bytes())
 
     def __aiter__(self) -> AsyncIterator[ChatCompletionChunk]:
-        return self._iterate()
+        self._raise_if_ended_badly()
+        return self._iterator
 
-    async def _iterate(self) -> AsyncIterator[ChatCompletionChunk]:
-        state = self._state
-        decoder = SSEDecoder()
-        end = state.end
-        first, self._first = self._first, b""
-        body = self._body if self._body is not None else self.response.aiter_bytes()
-        try:
-            async for raw in _prefixed(first, body) if first else body:
-                if monotonic() >= end:
-                    raise state.timed_out()
-                for event, data in decoder.feed(raw):
-                    chunk = state.parse(event, data)
-                    if chunk is None:
-                        return
-                    yield chunk
-        except httpx.HTTPError as exc:
-            raise state.failed(exc) from None
-        finally:
-            state.close()
-            await self.response.aclose()
-        state.ended(decoder.pending)
+    async def __anext__(self) -> ChatCompletionChunk:
+        self._raise_if_ended_badly()
+        return await self._iterator.__anext__()
+
+    async def get_final_completion(self) -> ChatCompletion:
+        """Read the rest of the stream, then return the whole answer (see ``Stream.get_final_completion``)."""
+        async for _ in self:
+            pass
+        return accumulate(self._state.chunks())
+
+    async def until_done(self) -> ChatCompletion:
+        """Same as ``get_final_completion()``."""
+        return await self.get_final_completion()
 
     async def close(self) -> None:
-        self._state.close()
+        self._closing()
+        try:
+            await self._iterator.aclose()
+        except RuntimeError:  # being read by another task right now: closing the response below ends that read
+            pass
         await self.response.aclose()
 
     async def __aenter__(self) -> AsyncStream:
@@ -370,11 +464,6 @@ class AsyncStream(_StreamBase):
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
-
-    async def until_done(self) -> ChatCompletion:
-        async for _ in self:
-            pass
-        return self.get_final_completion()
 
 
 class _ChoiceBuilder:

@@ -33,17 +33,22 @@ framework's own (LiteLLM) or let them surface unchanged (LangChain).
 
 Every ``APIError`` carries the ``RateLimits`` and request id of the response it came from (when there was
 one) and, for errors raised while streaming, the ``partial`` completion assembled from the chunks already
-received.
+received. ``fix`` says what to do when the cause is clear from the response and the request (as on
+``RequestValidationError``): for a 404 or an unknown-model 400, the nearest model ids the catalog knows, or a
+``base_url`` that misses its version path (``status_error``).
 """
 
 from __future__ import annotations
 
 import datetime
+import difflib
 import email.utils
 import math
+import re
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from .types import ChatCompletion, RateLimits
@@ -110,7 +115,8 @@ class UnsupportedParameterError(RequestValidationError):
     """A parameter the Cerebras API (or the chosen route) rejects as unknown."""
 
 class APIError(CerebrasAdapterError):
-    """An error from talking to the service; see the subclasses."""
+    """An error from talking to the service; see the subclasses. ``fix`` is what to do about it, when the
+    response and the request make that clear (None otherwise); ``str()`` ends with it."""
 
     def __init__(
         self,
@@ -120,6 +126,7 @@ class APIError(CerebrasAdapterError):
         request_id: str | None = None,
         rate_limits: RateLimits | None = None,
         partial: ChatCompletion | None = None,
+        fix: str | None = None,
     ):
         super().__init__(message)
         self.message = message
@@ -127,6 +134,10 @@ class APIError(CerebrasAdapterError):
         self.request_id = request_id
         self.rate_limits = rate_limits
         self.partial = partial
+        self.fix = fix
+
+    def __str__(self) -> str:
+        return f"{self.message} Fix: {self.fix}" if self.fix else self.message
 
 
 class APIConnectionError(APIError):
@@ -186,6 +197,8 @@ class APIStatusError(APIError):
         if self.code:
             parts.append(f"(code={self.code!r}")
             parts[-1] += f", param={self.param!r})" if self.param else ")"
+        if self.fix:
+            parts.append(f"Fix: {self.fix}")
         return " ".join(parts)
 
 
@@ -210,6 +223,9 @@ class PermissionDeniedError(APIStatusError):
 
 
 class NotFoundError(APIStatusError):
+    """404: an unknown or retired model (``fix`` names the nearest known ids), or a path the service does not
+    serve, typically a ``base_url`` without its version path (``fix`` gives the corrected ``base_url``)."""
+
     status_code = 404
 
 
@@ -294,6 +310,10 @@ def status_error(
     request_id: str | None = None,
     rate_limits: RateLimits | None = None,
     partial: ChatCompletion | None = None,
+    base_url: str | None = None,
+    version_path: str = "/v1",
+    model: str | None = None,
+    known_models: Sequence[str] = (),
 ) -> APIStatusError:
     """Build the exception for an error response.
 
@@ -301,6 +321,10 @@ def status_error(
     status from ``body["status_code"]`` when present, else the HTTP status. Flat bodies (RT-08, RT-09,
     RT-10), enveloped ones (2026 5xx), OpenRouter's ``{"error": {"code": 429, ...}}``, empty bodies, ``""``
     fields and numeric codes are all accepted.
+
+    The request's context gives the error its ``fix``: ``model`` (the id sent) and ``known_models`` (the ids the
+    caller's route serves, best first) for an unknown model; ``base_url`` (without credentials) and the
+    route's ``version_path`` (``/v1``, or ``/api/v1`` on OpenRouter) for a 404 that is not about the model.
     """
     status = http_status
     err: dict[str, Any] = {}
@@ -321,6 +345,8 @@ def status_error(
         # docs/api-facts.md#openrouter-errors) is a server-side failure.
         status = 500
     message = _clean(err.get("message"))
+    if not message and isinstance(err.get("detail"), str):  # a web framework's own 404: {"detail": "Not Found"}
+        message = _clean(err["detail"])
     if not message:
         if isinstance(body, str) and body.strip():
             message = body.strip()[:500]
@@ -344,7 +370,12 @@ def status_error(
         "request_id": request_id,
         "rate_limits": rate_limits,
         "partial": partial,
+        "fix": None,
     }
+    if _names_an_unknown_model(status, err, message, code, param):
+        common["fix"] = _nearest_models_fix(model, known_models)
+    elif status == 404 and base_url:
+        common["fix"] = _base_url_fix(base_url, version_path)
     cls = _BY_STATUS.get(status)
     if cls is None:
         cls = InternalServerError if status >= 500 else APIStatusError
@@ -360,6 +391,61 @@ def status_error(
             retry_after = rate_limits.reset_for(limit)
         return RateLimitError(message, limit=limit, retry_after=retry_after, **common)
     return cls(message, **common)
+
+
+# Cerebras: 404 not_found_error / model_not_found with param "model" (docs/api-facts.md#model-ids, RT-09).
+# OpenRouter: 400 "<id> is not a valid model ID", availability codes model_not_found / model_deprecated
+# (docs/api-facts.md#openrouter-model-ids, docs/api-facts.md#openrouter-errors).
+_MODEL_CODES = frozenset({"model_not_found", "model_deprecated"})
+_VERSION_SEGMENT = re.compile(r"/v\d+(?:/|$)")
+_ENDPOINT_PATH = "/chat/completions"
+
+
+def _names_an_unknown_model(status: int, err: Mapping[str, Any], message: str, code: Any, param: Any) -> bool:
+    if status not in (400, 404):
+        return False
+    availability = err.get("availability")
+    if code in _MODEL_CODES or (isinstance(availability, Mapping) and availability.get("code") in _MODEL_CODES):
+        return True
+    if "is not a valid model id" in message.lower():
+        return True
+    # A 400 that names the model param may be about what the model cannot do, not about the id.
+    return status == 404 and param == "model"
+
+
+def _nearest_models_fix(model: str | None, known: Sequence[str]) -> str | None:
+    """``use one of: ...``: the known ids closest to ``model`` (difflib), or every known id when none is close."""
+    candidates = [m for m in dict.fromkeys(known) if m != model]
+    if not candidates:
+        return None
+    by_lower = {m.lower(): m for m in candidates}
+    close = difflib.get_close_matches((model or "").lower(), list(by_lower), n=3)
+    picks = [by_lower[m] for m in close] or candidates
+    fix = "use one of: " + ", ".join(repr(m) for m in picks)
+    if model is not None and model in known:
+        return f"check that your key has access to {model!r} (the models endpoint lists the ones it can use), or {fix}"
+    return fix
+
+
+def _base_url_fix(base_url: str, version_path: str) -> str | None:
+    """For a 404 that is not about the model: a ``base_url`` that ends with the endpoint path, or that has no
+    version segment, explains it (docs/api-facts.md#unknown-paths); otherwise no fix is guessed."""
+    base = base_url.rstrip("/")
+    path = urlsplit(base).path
+    if path.endswith(_ENDPOINT_PATH):
+        fixed = base[: -len(_ENDPOINT_PATH)]
+        return (
+            f"base_url {base!r} already ends with {_ENDPOINT_PATH!r}, which the client adds itself: "
+            f"use base_url={fixed!r}"
+        )
+    if _VERSION_SEGMENT.search(path):
+        return None
+    # Append what the path lacks of the route's version path: "" -> "/v1"; "/api" -> "/api/v1" on OpenRouter.
+    have = [p for p in path.split("/") if p]
+    want = [p for p in version_path.split("/") if p]
+    overlap = next((k for k in range(min(len(have), len(want)), 0, -1) if have[-k:] == want[:k]), 0)
+    fixed = base + "".join(f"/{p}" for p in want[overlap:])
+    return f"base_url {base!r} has no version path (the API is served under {version_path!r}): use base_url={fixed!r}"
 
 
 def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
