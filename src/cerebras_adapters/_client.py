@@ -61,7 +61,7 @@ from .errors import (
     status_error,
 )
 from .options import ChatCompletionOptions, Message
-from .routes import USER_AGENT, Route, RouteName, resolve_route
+from .routes import USER_AGENT, Route, RouteName, resolve_base_url, resolve_route
 from .types import ChatCompletion, ChatCompletionChunk, ModelList, RateLimits
 
 __all__ = ["DEFAULT_ATTEMPT_TIMEOUT", "DEFAULT_LIMITS", "DEFAULT_TIMEOUT", "AsyncCerebrasClient", "CerebrasClient"]
@@ -328,7 +328,7 @@ class _ClientCore:
                 )
             key = check_api_key(from_env, source=f"the {self.route.api_key_env} environment variable")
         self.api_key = key
-        self.base_url = (base_url or os.environ.get(self.route.base_url_env) or self.route.default_base_url).rstrip("/")
+        self.base_url = resolve_base_url(self.route, base_url)
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
             raise RequestValidationError(
                 f"max_retries must be an int >= 0, not {max_retries!r}.", param="max_retries", fix="pass 0 or more"

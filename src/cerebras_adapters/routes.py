@@ -17,6 +17,8 @@ parameter is a 404 "No endpoints found that can handle the requested parameters"
 
 from __future__ import annotations
 
+import os
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
@@ -32,7 +34,7 @@ from .errors import (
     UnsupportedParameterError,
 )
 
-__all__ = ["CerebrasRoute", "OpenRouterRoute", "Route", "RouteName", "resolve_route"]
+__all__ = ["CerebrasRoute", "OpenRouterRoute", "Route", "RouteName", "resolve_base_url", "resolve_route"]
 
 RouteName = Literal["cerebras", "openrouter"]
 INTEGRATION_NAME = "cerebras-adapters"
@@ -45,6 +47,8 @@ class Route:
     default_base_url: ClassVar[str] = "https://api.cerebras.ai/v1"
     api_key_env: ClassVar[str] = "CEREBRAS_API_KEY"
     base_url_env: ClassVar[str] = "CEREBRAS_BASE_URL"
+    #: the same setting's other name, read when ``base_url_env`` is unset (docs/api-facts.md#base-url-variables)
+    base_url_env_alias: ClassVar[str] = "CEREBRAS_API_BASE"
     warm_path: ClassVar[str] = "/tcp_warming"
 
     def default_headers(self) -> dict[str, str]:
@@ -146,6 +150,7 @@ class OpenRouterRoute(Route):
     default_base_url: ClassVar[str] = "https://openrouter.ai/api/v1"
     api_key_env: ClassVar[str] = "OPENROUTER_API_KEY"
     base_url_env: ClassVar[str] = "OPENROUTER_BASE_URL"
+    base_url_env_alias: ClassVar[str] = "OPENROUTER_API_BASE"
     warm_path: ClassVar[str] = "/models"
 
     provider_preferences: Mapping[str, Any] = field(default_factory=dict)
@@ -280,6 +285,26 @@ def resolve_route(route: Route | RouteName | str | None) -> Route:
     raise UnsupportedParameterError(
         f"Unknown route {route!r}.", param="route", fix="use 'cerebras', 'openrouter' or an OpenRouterRoute(...)"
     )
+
+
+def resolve_base_url(route: Route, base_url: str | None = None) -> str:
+    """The base URL a client of ``route`` sends to: ``base_url``, else the route's environment variable
+    (``CEREBRAS_BASE_URL``, as the Cerebras SDK reads it), else its other name (``CEREBRAS_API_BASE``, as LiteLLM's
+    built-in provider and langchain-cerebras read it), else its default. When both variables are set to different
+    URLs the first is used, with a warning (docs/api-facts.md#base-url-variables). The one place this is decided;
+    adapters that show it call this too."""
+    if base_url:
+        return base_url.rstrip("/")
+    primary = os.environ.get(route.base_url_env) or ""
+    alias = os.environ.get(route.base_url_env_alias) or ""
+    if primary and alias and primary.rstrip("/") != alias.rstrip("/"):
+        warnings.warn(
+            f"{route.base_url_env} and {route.base_url_env_alias} are both set, to different URLs; using "
+            f"{route.base_url_env}. Unset one of them, or pass the base URL explicitly.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return (primary or alias or route.default_base_url).rstrip("/")
 
 
 USER_AGENT = f"cerebras-adapters/{__version__}"
