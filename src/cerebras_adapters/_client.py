@@ -40,7 +40,7 @@ from typing_extensions import Unpack
 
 from ._deadline import Alarm, CallClock, arm_async, arm_sync
 from ._headers import check_api_key, check_headers
-from ._pool import async_transport, sync_transport
+from ._pool import async_transports, sync_transports
 from ._request import (
     PreparedRequest,
     UnsupportedPolicy,
@@ -527,6 +527,16 @@ async def _read_async(response: httpx.Response, alarm: Alarm | None, end: float)
     return b"".join(parts)
 
 
+def _check_proxy(proxy: object, http_client: object) -> None:
+    # ``proxy`` configures the client built here; one passed in carries its own (httpx's ``proxy=``).
+    if proxy is not None and http_client is not None:
+        raise RequestValidationError(
+            "proxy and http_client cannot both be given.",
+            param="proxy",
+            fix="pass proxy=... to your httpx client instead, or drop http_client",
+        )
+
+
 class CerebrasClient(_ClientCore):
     """Synchronous client.
 
@@ -538,7 +548,9 @@ class CerebrasClient(_ClientCore):
     ``DEFAULT_LIMITS``: up to 1000 connections, all kept alive for 5 s). ``validation`` is what a request that
     breaks a rule does: ``"strict"`` (default) raises ``RequestValidationError`` before sending, ``"warn"`` emits
     a ``ValidationWarning`` and sends it anyway, ``"off"`` sends what was given unchecked (still strict JSON,
-    with legal headers). Use it as a context manager or call ``close()``.
+    with legal headers). ``proxy`` sends every request through that proxy; without it (and without
+    ``http_client``) the ``HTTP_PROXY`` / ``HTTPS_PROXY`` / ``ALL_PROXY`` / ``NO_PROXY`` variables apply, read when the
+    client is built, by httpx's rules. Use it as a context manager or call ``close()``.
     """
 
     def __init__(
@@ -558,6 +570,7 @@ class CerebrasClient(_ClientCore):
         http_client: httpx.Client | None = None,
         limits: httpx.Limits | None = None,
         warm_up: bool = False,
+        proxy: str | httpx.Proxy | None = None,
     ) -> None:
         super().__init__(
             api_key=api_key,
@@ -572,12 +585,15 @@ class CerebrasClient(_ClientCore):
             catalog=catalog,
             validation=validation,
         )
+        _check_proxy(proxy, http_client)
         self._owns_http = http_client is None
-        self._http = http_client or httpx.Client(
-            timeout=self.timeout,
-            follow_redirects=True,
-            transport=sync_transport(limits or DEFAULT_LIMITS, _shared_ssl_context()),
-        )
+        if http_client is None:
+            # httpx reads the proxy variables only for a transport it builds; ours come with theirs as mounts.
+            transport, mounts = sync_transports(limits or DEFAULT_LIMITS, _shared_ssl_context(), proxy)
+            http_client = httpx.Client(
+                timeout=self.timeout, follow_redirects=True, transport=transport, mounts=mounts
+            )
+        self._http = http_client
         self.chat = _Chat(self)
         self.models = _Models(self)
         if warm_up:
@@ -670,6 +686,7 @@ class AsyncCerebrasClient(_ClientCore):
         http_client: httpx.AsyncClient | None = None,
         limits: httpx.Limits | None = None,
         warm_up: bool = False,
+        proxy: str | httpx.Proxy | None = None,
     ) -> None:
         super().__init__(
             api_key=api_key,
@@ -684,12 +701,15 @@ class AsyncCerebrasClient(_ClientCore):
             catalog=catalog,
             validation=validation,
         )
+        _check_proxy(proxy, http_client)
         self._owns_http = http_client is None
-        self._http = http_client or httpx.AsyncClient(
-            timeout=self.timeout,
-            follow_redirects=True,
-            transport=async_transport(limits or DEFAULT_LIMITS, _shared_ssl_context()),
-        )
+        if http_client is None:
+            # httpx reads the proxy variables only for a transport it builds; ours come with theirs as mounts.
+            transport, mounts = async_transports(limits or DEFAULT_LIMITS, _shared_ssl_context(), proxy)
+            http_client = httpx.AsyncClient(
+                timeout=self.timeout, follow_redirects=True, transport=transport, mounts=mounts
+            )
+        self._http = http_client
         self.chat = _AsyncChat(self)
         self.models = _AsyncModels(self)
         self._warm_task: asyncio.Task[bool] | None = None

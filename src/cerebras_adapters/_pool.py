@@ -17,21 +17,31 @@ half second. It changes no other behaviour and keeps no state of
 its own, so the fix is applied by swapping the class of the pool the httpx transport built. That happens only
 when the pool is exactly httpcore's, has the attributes the step reads, and has HTTP/2 off (an HTTP/2 connection
 takes many requests at once). Any other pool is left as it is. The same fix is proposed upstream
-(encode/httpcore#1035).
+(encode/httpcore#1035). Pools that reach the service through an HTTP(S) proxy get the same step.
+
+It also builds the proxy transports. httpx reads ``HTTP_PROXY`` / ``HTTPS_PROXY`` / ``ALL_PROXY`` / ``NO_PROXY`` only
+when it builds its own transport, and the clients pass theirs, so ``sync_transports`` / ``async_transports`` read
+them here, once per client, by httpx's rules (docs/api-facts.md#proxy-environment-variables), and return a proxied
+transport per pattern for the client's ``mounts``, as httpx would. An explicit ``proxy`` wins over the environment;
+with neither, the client gets the plain transport alone.
 
 This module must not send, retry or time anything.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import ssl
 from time import monotonic
-from typing import Any
+from typing import Any, TypeVar
+from urllib.request import getproxies
 
 import httpcore
 import httpx
 
-__all__ = ["async_transport", "sync_transport"]
+from .errors import RequestValidationError
+
+__all__ = ["async_transports", "environment_proxies", "sync_transports"]
 
 _SWEEP_EVERY = 0.5  # seconds between full sweeps for idle connections the server closed or that expired
 _NEEDS = ("_connections", "_requests", "_max_connections", "_max_keepalive_connections", "_http2", "create_connection")
@@ -116,19 +126,125 @@ class _SyncPool(httpcore.ConnectionPool):
     _assign_requests_to_connections = _assign
 
 
-def _fix(transport: Any, stock: type, fixed: type) -> None:
+class _AsyncProxyPool(httpcore.AsyncHTTPProxy):
+    _assign_requests_to_connections = _assign
+
+
+class _SyncProxyPool(httpcore.HTTPProxy):
+    _assign_requests_to_connections = _assign
+
+
+# httpcore's own pool classes and their fixed twins (a SOCKS pool, or anything else, is left as it is).
+_FIXED: dict[type, type] = {
+    httpcore.AsyncConnectionPool: _AsyncPool,
+    httpcore.ConnectionPool: _SyncPool,
+    httpcore.AsyncHTTPProxy: _AsyncProxyPool,
+    httpcore.HTTPProxy: _SyncProxyPool,
+}
+
+
+def _fix(transport: Any) -> None:
     pool: Any = getattr(transport, "_pool", None)
-    if type(pool) is stock and all(hasattr(pool, name) for name in _NEEDS) and not getattr(pool, "_http2", True):
+    fixed = _FIXED.get(type(pool))
+    if fixed is not None and all(hasattr(pool, name) for name in _NEEDS) and not getattr(pool, "_http2", True):
         pool.__class__ = fixed
 
 
-def async_transport(limits: httpx.Limits, verify: ssl.SSLContext) -> httpx.AsyncHTTPTransport:
-    transport = httpx.AsyncHTTPTransport(verify=verify, limits=limits)
-    _fix(transport, httpcore.AsyncConnectionPool, _AsyncPool)
+def _is_ip(host: str, kind: type[ipaddress.IPv4Address] | type[ipaddress.IPv6Address]) -> bool:
+    try:
+        kind(host.split("/")[0])
+    except ValueError:
+        return False
+    return True
+
+
+def environment_proxies() -> dict[str, str | None]:
+    """The proxies an httpx client with ``trust_env=True`` takes from the environment, as ``mounts`` patterns: a
+    proxy URL per scheme (``http://``, ``https://``, ``all://``), and ``None`` (go direct) for each ``NO_PROXY``
+    entry. Empty when no proxy is set or ``NO_PROXY`` is ``*``. The rules are httpx 0.28's
+    (``get_environment_proxies``): a bare ``host:port`` proxy means ``http://host:port``; a ``NO_PROXY`` entry is a
+    URL as written, an IP address or ``localhost`` as is, and otherwise a domain that also covers its subdomains
+    (``example.com`` → ``all://*example.com``). Loopback is proxied like any host unless ``NO_PROXY`` names it."""
+    found = getproxies()  # the *_proxy variables (lower case first) and, on macOS and Windows, the system settings
+    proxies: dict[str, str | None] = {}
+    for scheme in ("http", "https", "all"):
+        url = found.get(scheme)
+        if url:
+            proxies[f"{scheme}://"] = url if "://" in url else f"http://{url}"
+    if not proxies:
+        return {}
+    for host in (entry.strip() for entry in found.get("no", "").split(",")):
+        if host == "*":
+            return {}
+        if not host:
+            continue
+        if "://" in host:
+            pattern = host
+        elif _is_ip(host, ipaddress.IPv4Address) or host.lower() == "localhost":
+            pattern = f"all://{host}"
+        elif _is_ip(host, ipaddress.IPv6Address):
+            pattern = f"all://[{host}]"
+        else:
+            pattern = f"all://*{host}"
+        try:
+            httpx.URL(pattern)  # what httpx's mount matcher parses, refused here rather than by httpx.Client
+        except httpx.InvalidURL as exc:
+            raise RequestValidationError(
+                f"The NO_PROXY environment variable has an entry httpx cannot read ({exc}).",
+                param="NO_PROXY",
+                fix="write each entry as a host, a domain, an IP address or a URL such as http://host:8080",
+            ) from None
+        proxies[pattern] = None
+    return proxies
+
+
+_Transport = TypeVar("_Transport", httpx.HTTPTransport, httpx.AsyncHTTPTransport)
+
+
+def _transport(
+    kind: type[_Transport], limits: httpx.Limits, verify: ssl.SSLContext, proxy: str | httpx.Proxy | None, name: str
+) -> _Transport:
+    try:
+        transport = kind(verify=verify, limits=limits, proxy=proxy)
+    except (ValueError, ImportError, httpx.InvalidURL) as exc:  # e.g. an unknown scheme, or SOCKS without socksio
+        # Only the scheme is quoted: a proxy URL can carry a user name and password.
+        url = str(proxy.url) if isinstance(proxy, httpx.Proxy) else str(proxy)
+        scheme = url.partition("://")[0] if "://" in url else "no"
+        why = "the socksio package is not installed" if isinstance(exc, ImportError) else "httpx cannot use it"
+        where = "The proxy argument" if name == "proxy" else f"The {name} environment variable"
+        raise RequestValidationError(
+            f"{where} gives a proxy URL with {scheme} scheme, and {why}.",
+            param=name,
+            fix="use an http://, https:// or (with httpx[socks] installed) socks5:// proxy URL",
+        ) from None
+    _fix(transport)
     return transport
 
 
-def sync_transport(limits: httpx.Limits, verify: ssl.SSLContext) -> httpx.HTTPTransport:
-    transport = httpx.HTTPTransport(verify=verify, limits=limits)
-    _fix(transport, httpcore.ConnectionPool, _SyncPool)
-    return transport
+def _transports(
+    kind: type[_Transport], limits: httpx.Limits, verify: ssl.SSLContext, proxy: str | httpx.Proxy | None
+) -> tuple[_Transport, dict[str, _Transport | None]]:
+    """The client's transport and its ``mounts``: through ``proxy`` when given, else the plain transport plus a
+    proxied one for each proxy the environment sets (``None`` where ``NO_PROXY`` sends a host direct)."""
+    transport = _transport(kind, limits, verify, proxy, "proxy")
+    if proxy is not None:
+        return transport, {}
+    mounts: dict[str, _Transport | None] = {}
+    for pattern, url in environment_proxies().items():
+        if url is None:
+            mounts[pattern] = None
+        else:  # pattern is "http://", "https://" or "all://"
+            mounts[pattern] = _transport(kind, limits, verify, url, f"{pattern[:-3].upper()}_PROXY")
+    return transport, mounts
+
+
+def async_transports(
+    limits: httpx.Limits, verify: ssl.SSLContext, proxy: str | httpx.Proxy | None = None
+) -> tuple[httpx.AsyncHTTPTransport, dict[str, httpx.AsyncHTTPTransport | None]]:
+    return _transports(httpx.AsyncHTTPTransport, limits, verify, proxy)
+
+
+def sync_transports(
+    limits: httpx.Limits, verify: ssl.SSLContext, proxy: str | httpx.Proxy | None = None
+) -> tuple[httpx.HTTPTransport, dict[str, httpx.HTTPTransport | None]]:
+    return _transports(httpx.HTTPTransport, limits, verify, proxy)
