@@ -26,7 +26,7 @@ from langchain_core.messages import (
     SystemMessage,
     ToolMessage,
 )
-from langchain_core.messages.ai import InputTokenDetails, OutputTokenDetails, UsageMetadata
+from langchain_core.messages.ai import InputTokenDetails, OutputTokenDetails, UsageMetadata, add_usage
 from langchain_core.messages.tool import ToolCall, ToolCallChunk, invalid_tool_call, tool_call_chunk
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk
 
@@ -180,14 +180,26 @@ def _tool_content(content: str | list[str | dict[Any, Any]]) -> str:
 def usage_metadata(usage: Usage | None) -> UsageMetadata | None:
     if usage is None:
         return None
-    meta = UsageMetadata(
-        input_tokens=usage.prompt_tokens, output_tokens=usage.completion_tokens, total_tokens=usage.total_tokens
-    )
+    # The detail keys are NotRequired; mypy at python_version 3.10 reads langchain-core's typing.NotRequired as
+    # required.
+    meta: UsageMetadata = {  # type: ignore[typeddict-item]
+        "input_tokens": usage.prompt_tokens,
+        "output_tokens": usage.completion_tokens,
+        "total_tokens": usage.total_tokens,
+    }
     if usage.prompt_tokens_details is not None:
         meta["input_token_details"] = InputTokenDetails(cache_read=usage.cached_tokens)
     if usage.completion_tokens_details is not None:
         meta["output_token_details"] = OutputTokenDetails(reasoning=usage.reasoning_tokens)
     return meta
+
+
+def usage_of(usage: Usage | None, spent: Usage | None) -> UsageMetadata | None:
+    """``usage_metadata`` of a response, plus that of an earlier request made for the same call (``spent``)."""
+    if spent is None:
+        return usage_metadata(usage)
+    total: UsageMetadata = add_usage(usage_metadata(usage), usage_metadata(spent))
+    return total
 
 
 def response_metadata(
@@ -201,7 +213,7 @@ def response_metadata(
     return meta
 
 
-def completion_to_message(result: ChatCompletion, index: int = 0) -> AIMessage:
+def completion_to_message(result: ChatCompletion, index: int = 0, spent: Usage | None = None) -> AIMessage:
     choice = result.choices[index]
     message = choice.message
     additional: dict[str, Any] = {}
@@ -232,18 +244,29 @@ def completion_to_message(result: ChatCompletion, index: int = 0) -> AIMessage:
             "id": result.id or None,
             "tool_calls": tool_calls,
             "invalid_tool_calls": invalid,
-            "usage_metadata": usage_metadata(result.usage),
+            "usage_metadata": usage_of(result.usage, spent),
         },
     )
     return built
 
 
+def generation_info(finish_reason: str | None, metadata: Mapping[str, Any]) -> dict[str, Any]:
+    """A generation's ``generation_info``: the finish reason, and the log-probabilities where the response has
+    them (where langchain-openai puts them too; ``response_metadata`` has them as well)."""
+    info: dict[str, Any] = {"finish_reason": finish_reason}
+    logprobs = metadata.get("logprobs")
+    if logprobs is not None:
+        info["logprobs"] = logprobs
+    return info
+
+
 def chat_generation(message: AIMessage, finish_reason: str | None) -> ChatGeneration:
-    """``ChatGeneration(message=message, generation_info={"finish_reason": ...})``, without re-validation."""
+    """``ChatGeneration(message=message, generation_info={"finish_reason": ..., "logprobs"?: ...})``, without
+    re-validation."""
     generation: ChatGeneration = _assemble_chat_generation(
         {"message", "generation_info", "text"},
-        {"text": message.text, "generation_info": {"finish_reason": finish_reason}, "type": "ChatGeneration",
-         "message": message},
+        {"text": message.text, "generation_info": generation_info(finish_reason, message.response_metadata),
+         "type": "ChatGeneration", "message": message},
     )
     return generation
 
@@ -319,10 +342,11 @@ class StreamTranslator:
     OpenRouter's usage chunk after the finish chunk land on the same chunk as the rest, and keeps every
     ``response_metadata`` key on one chunk (LangChain concatenates repeated string values when it merges)."""
 
-    __slots__ = ("tail",)
+    __slots__ = ("spent", "tail")
 
-    def __init__(self) -> None:
+    def __init__(self, spent: Usage | None = None) -> None:
         self.tail = StreamTail()
+        self.spent = spent  # usage of an earlier request made for the same call, added to the stream's
 
     def translate(self, chunk: ChatCompletionChunk) -> ChatGenerationChunk | None:
         self.tail.observe(chunk)
@@ -352,14 +376,15 @@ class StreamTranslator:
 
     def final(self) -> ChatGenerationChunk:
         tail = self.tail
+        metadata = response_metadata(tail.model, tail.id, tail.finish_reason, tail.extras())
         message = AIMessageChunk(
             content="",
-            usage_metadata=usage_metadata(tail.usage),
-            response_metadata=response_metadata(tail.model, tail.id, tail.finish_reason, tail.extras()),
+            usage_metadata=usage_of(tail.usage, self.spent),
+            response_metadata=metadata,
             id=tail.id or None,
             chunk_position="last",
         )
-        return generation_chunk(message)
+        return ChatGenerationChunk(message=message, generation_info=generation_info(tail.finish_reason, metadata))
 
 
 # -- standard content blocks ----------------------------------------------------------------------------------

@@ -13,21 +13,23 @@ block because ``response_metadata["model_provider"]`` is ``"cerebras"`` (docs/ap
 
 from __future__ import annotations
 
+import difflib
 import os
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+import warnings
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping, Sequence
 from operator import itemgetter
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.exceptions import OutputParserException
 from langchain_core.language_models import BaseChatModel, LangSmithParams, LanguageModelInput
 from langchain_core.language_models.model_profile import ModelProfile
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.output_parsers import JsonOutputKeyToolsParser, JsonOutputParser, PydanticOutputParser
-from langchain_core.output_parsers.base import OutputParserLike
 from langchain_core.output_parsers.openai_tools import PydanticToolsParser
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
+from langchain_core.runnables import Runnable, RunnableLambda, RunnableMap, RunnablePassthrough
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_json_schema, convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
@@ -36,13 +38,15 @@ from typing_extensions import Self
 
 from .._client import AsyncCerebrasClient, CerebrasClient
 from .._loop_pool import PerLoopClients
-from .._output import aopen_stream, open_stream
+from .._output import WholeStream, aopen_stream, completion_as_chunks, open_stream, tool_call_dicts
+from .._request import prepare_chat_request
+from .._streaming import Stream
 from ..catalog import default_catalog
 from ..errors import RequestValidationError
 from ..options import OPTION_NAMES, ReasoningEffort, ReasoningFormat, ServiceTier
-from ..routes import OpenRouterRoute, Route, resolve_route
+from ..routes import OpenRouterRoute, Route, resolve_base_url, resolve_route
 from ..schema import check_strict_schema, make_strict
-from ..types import ChatCompletion
+from ..types import ChatCompletion, ChatCompletionChunk, Usage
 from ._convert import StreamTranslator, chat_generation, completion_to_message, messages_to_wire
 
 __all__ = ["ChatCerebras"]
@@ -71,8 +75,8 @@ class ChatCerebras(BaseChatModel):
     """Base URL including the version path; defaults to the route's (``https://api.cerebras.ai/v1``)."""
     route: Literal["cerebras", "openrouter"] | Route = "cerebras"
     """``"cerebras"`` (direct), ``"openrouter"`` (pinned to Cerebras), or an ``OpenRouterRoute(...)``."""
-    timeout: float | None = None
-    """Read timeout in seconds (default 60; connect 5)."""
+    timeout: float | None = Field(default=None, validation_alias=AliasChoices("timeout", "request_timeout"))
+    """Read timeout in seconds (default 60; connect 5). ``request_timeout`` (ChatOpenAI's name) is accepted too."""
     attempt_timeout: float | None = None
     """Total seconds for one attempt, streams included (default 600)."""
     deadline: float | None = None
@@ -91,6 +95,15 @@ class ChatCerebras(BaseChatModel):
     http_client: httpx.Client | None = Field(default=None, exclude=True)
     """An httpx.Client to send through (proxies, custom transports); one is made when not given."""
     http_async_client: httpx.AsyncClient | None = Field(default=None, exclude=True)
+    proxy: str | None = Field(default=None, validation_alias=AliasChoices("proxy", "cerebras_proxy"), repr=False)
+    """Proxy URL every request goes through (``http://user:pass@host:port``); defaults to ``CEREBRAS_PROXY`` when
+    no ``http_client`` is given. ``cerebras_proxy`` (langchain-cerebras's name) is accepted too. Kept out of the
+    repr and serialised as a secret: the URL may carry credentials."""
+    disabled_params: dict[str, Any] | None = None
+    """Parameters ``with_structured_output`` must not set by itself, as in langchain-openai
+    (docs/api-facts.md#langchain-drop-in-conventions): ``{"param": None}``
+    never, ``{"param": [values]}`` not those values (e.g. ``{"parallel_tool_calls": None}``). A parameter passed
+    explicitly (``invoke``, ``bind``, ``bind_tools``) is still sent."""
 
     # -- Cerebras options (cerebras_adapters.options.ChatCompletionOptions) --------------------------------
     max_completion_tokens: int | None = Field(default=None, alias="max_tokens")
@@ -132,13 +145,96 @@ class ChatCerebras(BaseChatModel):
     _client: CerebrasClient | None = PrivateAttr(default=None)
     _async_clients: PerLoopClients[AsyncCerebrasClient] = PrivateAttr(default_factory=PerLoopClients)
 
+    if not TYPE_CHECKING:  # type checkers keep the signature pydantic derives from the fields
+
+        def __init__(self, **kwargs: Any) -> None:
+            _move_unknown_arguments(kwargs)
+            super().__init__(**kwargs)
+            # Outside pydantic's validators, so that the core's RequestValidationError reaches the caller as is.
+            self._check_options_now()
+
     @model_validator(mode="after")
-    def _key_from_environment(self) -> Self:
+    def _settings_from_environment(self) -> Self:
         if self.api_key is None:
             env = resolve_route(self.route).api_key_env
             if os.environ.get(env):
                 self.api_key = SecretStr(os.environ[env])
+        if self.proxy is None and self.http_client is None and self.http_async_client is None:
+            self.proxy = os.environ.get("CEREBRAS_PROXY") or None  # langchain-cerebras's variable
         return self
+
+    def _check_options_now(self) -> None:
+        """The core's request checks (``prepare_chat_request``: types, shapes and the rules of ``_rules``) on the
+        options given to the constructor, so that one the model refuses (gpt-oss with ``reasoning_effort="none"``)
+        fails here, not on the first call. ``validation`` decides as on a call; a model of no known family skips
+        the per-model rules. Options passed through ``model_kwargs`` are checked on each call."""
+        options = {name: value for name, value in self.__dict__.items() if name in _OPTION_FIELDS and value is not None}
+        if not options or self.validation == "off":
+            return
+        with warnings.catch_warnings():
+            # Said on every call that sends it; not twice for one constructor.
+            warnings.filterwarnings("ignore", "disable_reasoning is deprecated", DeprecationWarning)
+            prepare_chat_request(
+                self.model_name,
+                [{"role": "user", "content": "."}],
+                False,  # a stream in JSON mode is served as one call (_output.open_stream): never refused as a stream
+                options,
+                catalog=default_catalog(),
+                unsupported_params=self.unsupported_params,
+                validation=self.validation,
+            )
+
+    # -- langchain-cerebras's names for our fields --------------------------------------------------------------
+    @property
+    def model(self) -> str:
+        """The model id (``model_name``)."""
+        return self.model_name
+
+    @property
+    def request_timeout(self) -> float | None:
+        """The read timeout (``timeout``)."""
+        return self.timeout
+
+    @request_timeout.setter
+    def request_timeout(self, value: float | None) -> None:
+        self.timeout = value
+
+    @property
+    def cerebras_api_key(self) -> SecretStr | None:
+        """The API key (``api_key``), as langchain-cerebras names it."""
+        return self.api_key
+
+    @cerebras_api_key.setter
+    def cerebras_api_key(self, value: SecretStr | str | None) -> None:
+        self.api_key = SecretStr(value) if isinstance(value, str) else value
+
+    @property
+    def cerebras_api_base(self) -> str:
+        """The base URL requests go to: ``base_url``, else the route's environment variable, else its default
+        (langchain-cerebras's name; resolved by the core, as for a request)."""
+        return resolve_base_url(resolve_route(self.route), self.base_url)
+
+    @cerebras_api_base.setter
+    def cerebras_api_base(self, value: str | None) -> None:
+        self.base_url = value
+
+    @property
+    def cerebras_proxy(self) -> str | None:
+        """The proxy URL (``proxy``), as langchain-cerebras names it."""
+        return self.proxy
+
+    @cerebras_proxy.setter
+    def cerebras_proxy(self, value: str | None) -> None:
+        self.proxy = value
+
+    @property
+    def max_tokens(self) -> int | None:
+        """``max_completion_tokens`` under the name LangChain's other chat models use."""
+        return self.max_completion_tokens
+
+    @max_tokens.setter
+    def max_tokens(self, value: int | None) -> None:
+        self.max_completion_tokens = value
 
     # -- identity -------------------------------------------------------------------------------------------
     @property
@@ -155,7 +251,7 @@ class ChatCerebras(BaseChatModel):
 
     @property
     def lc_secrets(self) -> dict[str, str]:
-        return {"api_key": resolve_route(self.route).api_key_env}
+        return {"api_key": resolve_route(self.route).api_key_env, "proxy": "CEREBRAS_PROXY"}
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
@@ -191,8 +287,13 @@ class ChatCerebras(BaseChatModel):
             text_outputs=True,
             reasoning_output=info.reasoning != "none",
             tool_calling=info.tools,
-            tool_choice=info.tools,
+            # Forcing a tool call: gpt-oss accepts only tool_choice auto/none (docs/api-facts.md#tool-choice).
+            tool_choice=info.tools and info.forcing_tool_choice() == "required",
             tool_call_streaming=info.tools,
+            # Native structured output (response_format json_schema): LangChain's create_agent then uses
+            # ProviderStrategy, which forces no tool call (docs/api-facts.md#langchain-agents-and-structured-output).
+            # With tools too, a call is served in two requests (_split_tools_and_format).
+            structured_output=info.structured_outputs,
         )
         if info.context_window:
             profile["max_input_tokens"] = info.context_window
@@ -225,6 +326,8 @@ class ChatCerebras(BaseChatModel):
             kwargs["attempt_timeout"] = self.attempt_timeout
         if self.deadline is not None:
             kwargs["deadline"] = self.deadline
+        if self.proxy is not None:
+            kwargs["proxy"] = self.proxy
         return kwargs
 
     @property
@@ -272,6 +375,29 @@ class ChatCerebras(BaseChatModel):
         return model, messages_to_wire(model, messages, self._route_name), options
 
     # -- calls ----------------------------------------------------------------------------------------------
+    def _split_tools_and_format(self, options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """For a call with tools and a JSON ``response_format``: (the tool request's options, the answer request's
+        options); None for any other call.
+
+        The API takes tools and a response_format only in separate requests
+        (docs/api-facts.md#tools-and-response-format), while LangChain sends them together: create_agent's
+        ProviderStrategy binds an agent's tools and its schema at once. Such a call is served by a request with
+        the tools and without the response_format (the model calls tools or answers); when it answers without
+        calling a tool, a second request with the response_format and without the tools gives the schema-shaped
+        answer that is returned (its usage counts both requests). With ``validation="off"`` the call is sent as
+        given."""
+        fmt = options.get("response_format")
+        if (
+            self.validation == "off"
+            or not options.get("tools")
+            or not isinstance(fmt, Mapping)
+            or fmt.get("type") not in ("json_object", "json_schema")
+        ):
+            return None
+        tool_request = {name: value for name, value in options.items() if name != "response_format"}
+        answer_request = {name: value for name, value in options.items() if name not in _TOOL_OPTIONS}
+        return tool_request, answer_request
+
     def _generate(
         self,
         messages: list[BaseMessage],
@@ -280,7 +406,14 @@ class ChatCerebras(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         model, wire, options = self._call(messages, stop, kwargs)
-        return _chat_result(self.client.chat.completions.create(model=model, messages=wire, **options))
+        create = self.client.chat.completions.create
+        split = self._split_tools_and_format(options)
+        if split is None:
+            return _chat_result(create(model=model, messages=wire, **options))
+        first = create(model=model, messages=wire, **split[0])
+        if _calls_a_tool(first):
+            return _chat_result(first)
+        return _chat_result(create(model=model, messages=wire, **split[1]), spent=first.usage)
 
     async def _agenerate(
         self,
@@ -290,7 +423,14 @@ class ChatCerebras(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         model, wire, options = self._call(messages, stop, kwargs)
-        return _chat_result(await self.async_client.chat.completions.create(model=model, messages=wire, **options))
+        create = self.async_client.chat.completions.create
+        split = self._split_tools_and_format(options)
+        if split is None:
+            return _chat_result(await create(model=model, messages=wire, **options))
+        first = await create(model=model, messages=wire, **split[0])
+        if _calls_a_tool(first):
+            return _chat_result(first)
+        return _chat_result(await create(model=model, messages=wire, **split[1]), spent=first.usage)
 
     def _stream(
         self,
@@ -300,9 +440,21 @@ class ChatCerebras(BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         model, wire, options = self._call(messages, stop, kwargs)
-        # JSON mode, which Cerebras cannot stream, comes back from open_stream as one non-streamed answer.
-        stream = open_stream(self.client, model=model, messages=wire, options=options)
-        translator = StreamTranslator()
+        split = self._split_tools_and_format(options)
+        spent: Usage | None = None
+        stream: Stream | WholeStream
+        if split is None:
+            # JSON mode, which Cerebras cannot stream, comes back from open_stream as one non-streamed answer.
+            stream = open_stream(self.client, model=model, messages=wire, options=options)
+        else:
+            # The tool request is not streamed: whether its answer is the result is known only at its end.
+            first = self.client.chat.completions.create(model=model, messages=wire, **split[0])
+            if _calls_a_tool(first):
+                stream = WholeStream(first)
+            else:
+                spent = first.usage
+                stream = open_stream(self.client, model=model, messages=wire, options=split[1])
+        translator = StreamTranslator(spent)
         translate = translator.translate
         on_token = run_manager.on_llm_new_token if run_manager is not None else None
         try:
@@ -328,8 +480,19 @@ class ChatCerebras(BaseChatModel):
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         model, wire, options = self._call(messages, stop, kwargs)
-        chunks = aopen_stream(self.async_client, model=model, messages=wire, options=options)
-        translator = StreamTranslator()
+        split = self._split_tools_and_format(options)
+        spent: Usage | None = None
+        chunks: AsyncGenerator[ChatCompletionChunk, None]
+        if split is None:
+            chunks = aopen_stream(self.async_client, model=model, messages=wire, options=options)
+        else:
+            first = await self.async_client.chat.completions.create(model=model, messages=wire, **split[0])
+            if _calls_a_tool(first):
+                chunks = _replay(completion_as_chunks(first))
+            else:
+                spent = first.usage
+                chunks = aopen_stream(self.async_client, model=model, messages=wire, options=split[1])
+        translator = StreamTranslator(spent)
         translate = translator.translate
         try:
             async for chunk in chunks:
@@ -347,6 +510,16 @@ class ChatCerebras(BaseChatModel):
         yield generation
 
     # -- tools and structured output -------------------------------------------------------------------------
+    def _not_disabled(self, settings: dict[str, Any]) -> dict[str, Any]:
+        """``settings`` without those ``disabled_params`` rules out (langchain-openai's meaning: a key mapped to
+        None is never set, one mapped to a list is not set to those values)."""
+        disabled = self.disabled_params or {}
+        return {
+            name: value
+            for name, value in settings.items()
+            if not (name in disabled and (disabled[name] is None or value in disabled[name]))
+        }
+
     def bind_tools(
         self,
         tools: Sequence[Mapping[str, Any] | type | Callable[..., Any] | BaseTool],
@@ -360,11 +533,13 @@ class ChatCerebras(BaseChatModel):
         ``"any"`` or ``True``), or a tool name. ``strict=True`` makes every tool schema strict-compatible and
         checks it against Cerebras's strict-mode limits."""
         formatted = [_tool_to_wire(tool, strict) for tool in tools]
+        if formatted:  # no tools at all sends none (create_agent binds [] with ProviderStrategy)
+            kwargs["tools"] = formatted
         if tool_choice is not None and tool_choice is not False:
             kwargs["tool_choice"] = _tool_choice(tool_choice, formatted)
         if parallel_tool_calls is not None:
             kwargs["parallel_tool_calls"] = parallel_tool_calls
-        return super().bind(tools=formatted, **kwargs)
+        return super().bind(**kwargs)
 
     def with_structured_output(
         self,
@@ -377,7 +552,12 @@ class ChatCerebras(BaseChatModel):
     ) -> Runnable[LanguageModelInput, dict[str, Any] | BaseModel]:
         """Structured output. ``method="json_schema"`` (default) sends a strict ``response_format`` built from
         the schema (made strict-compatible, limits checked); ``"function_calling"`` forces a tool call;
-        ``"json_mode"`` asks for any JSON object (put the schema in the prompt)."""
+        ``"json_mode"`` asks for any JSON object (put the schema in the prompt).
+
+        With ``"function_calling"`` on a model that cannot be forced to call a tool (gpt-oss accepts only
+        tool_choice auto/none), the tool is offered with ``tool_choice="auto"``; an answer that calls no tool is
+        then an ``OutputParserException`` (``parsing_error`` with ``include_raw=True``), never a ``None``.
+        ``disabled_params`` keeps ``tool_choice``/``parallel_tool_calls``/``strict`` from being set here."""
         if kwargs:
             raise RequestValidationError(
                 f"Unexpected arguments {sorted(kwargs)}.",
@@ -386,23 +566,23 @@ class ChatCerebras(BaseChatModel):
                 fix="see ChatCerebras.with_structured_output",
             )
         is_pydantic = isinstance(schema, type) and is_basemodel_subclass(schema)  # pydantic v2 or v1
-        parser: OutputParserLike[Any]
+        parser: Runnable[Any, Any]
         if method == "function_calling":
-            tool = _tool_to_wire(schema, strict)
-            name = tool["function"]["name"]
             # Forced where the model allows it; gpt-oss rejects anything but auto/none (catalog).
             info = default_catalog().get(self.model_name)
+            choice = info.forcing_tool_choice() if info is not None else "required"
+            settings = self._not_disabled({"tool_choice": choice, "parallel_tool_calls": False, "strict": strict})
+            tool = _tool_to_wire(schema, settings.pop("strict", None))
+            name = tool["function"]["name"]
             llm = self.bind_tools(
-                [tool],
-                tool_choice=info.forcing_tool_choice() if info is not None else "required",
-                parallel_tool_calls=False,
-                ls_structured_output_format={"kwargs": {"method": method}, "schema": schema},
+                [tool], **settings, ls_structured_output_format={"kwargs": {"method": method}, "schema": schema}
             )
-            parser = (
+            tool_parser = (
                 PydanticToolsParser(tools=[schema], first_tool_only=True)
                 if is_pydantic
                 else JsonOutputKeyToolsParser(key_name=name, first_tool_only=True)
             )
+            parser = RunnableLambda(_ToolCallRequired(name, self.model_name, settings.get("tool_choice"))) | tool_parser
         elif method == "json_schema":
             json_schema = _json_schema(schema)
             name = str(json_schema.pop("title", None) or "output")
@@ -448,16 +628,100 @@ class ChatCerebras(BaseChatModel):
         return RunnableMap(raw=llm) | with_parsed.with_fallbacks([without], exception_key="parsing_error")
 
 
+def _constructor_names() -> frozenset[str]:
+    """Every name ChatCerebras's constructor takes: field names, aliases and alias choices."""
+    names: set[str] = set()
+    for name, info in ChatCerebras.model_fields.items():
+        names.add(name)
+        if info.alias:
+            names.add(info.alias)
+        choices = info.validation_alias
+        if isinstance(choices, str):
+            names.add(choices)
+        elif isinstance(choices, AliasChoices):
+            names.update(choice for choice in choices.choices if isinstance(choice, str))
+    return frozenset(names)
+
+
+def _move_unknown_arguments(kwargs: dict[str, Any]) -> None:
+    """Constructor arguments ChatCerebras does not know go to ``model_kwargs`` with a warning, as in ChatOpenAI and
+    langchain-cerebras (docs/api-facts.md#langchain-drop-in-conventions): each is then sent with every request,
+    where the core refuses a name the API does not know (``UnsupportedParameterError`` naming it) on the first
+    call instead of the argument vanishing."""
+    known = _CONSTRUCTOR_NAMES
+    unknown = [name for name in kwargs if name not in known]
+    if not unknown:
+        return
+    model_kwargs = dict(kwargs.get("model_kwargs") or {})
+    for name in unknown:
+        if name in model_kwargs:
+            raise RequestValidationError(
+                f"{name} is given both as an argument and in model_kwargs.",
+                param=name,
+                fix=f"pass {name} once",
+            )
+        close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.75)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        warnings.warn(
+            f"{name!r} is not a ChatCerebras parameter: it was moved to model_kwargs and is sent with every request, "
+            f"where an option the API does not know is refused.{hint}",
+            UserWarning,
+            stacklevel=3,
+        )
+        model_kwargs[name] = kwargs.pop(name)
+    kwargs["model_kwargs"] = model_kwargs
+
+
 # Time limits are client settings (``_client_kwargs``); a per-call ``timeout=``/``deadline=`` still reaches the core.
 _CLIENT_FIELDS = ("max_tokens", "timeout", "attempt_timeout", "deadline")
 _OPTION_FIELDS = tuple(
     name for name in ChatCerebras.model_fields if name in OPTION_NAMES and name not in _CLIENT_FIELDS
 )
+_CONSTRUCTOR_NAMES = _constructor_names()
 
 
-def _chat_result(result: ChatCompletion) -> ChatResult:
+# A tool request's options that an answer request (_split_tools_and_format) leaves out.
+_TOOL_OPTIONS = frozenset({"tools", "tool_choice", "parallel_tool_calls"})
+
+
+def _calls_a_tool(result: ChatCompletion) -> bool:
+    return any(tool_call_dicts(choice.message.tool_calls) for choice in result.choices)
+
+
+async def _replay(chunks: list[ChatCompletionChunk]) -> AsyncGenerator[ChatCompletionChunk, None]:
+    for chunk in chunks:
+        yield chunk
+
+
+class _ToolCallRequired:
+    """Passes on an answer that calls the ``name`` tool; otherwise an ``OutputParserException`` saying why (what
+    would have been a silent ``None`` from the tool parsers)."""
+
+    def __init__(self, name: str, model: str, tool_choice: Any) -> None:
+        self.name = name
+        self.model = model
+        self.tool_choice = tool_choice
+
+    def __call__(self, message: AIMessage) -> AIMessage:
+        if any(call["name"] == self.name for call in message.tool_calls):
+            return message
+        if self.tool_choice == "auto":
+            why = "it cannot be forced to call a tool (it takes tool_choice 'auto' or 'none' only), so 'auto' was sent"
+        elif self.tool_choice is None:
+            why = "tool_choice is disabled (disabled_params), so the call was not forced"
+        else:
+            why = f"the answer ended with finish_reason={message.response_metadata.get('finish_reason')!r}"
+        raise OutputParserException(
+            f"{self.model} answered without calling the {self.name} tool: {why}. "
+            "Fix: use method='json_schema' (the default), which constrains the answer to the schema.",
+            llm_output=message.text,
+        )
+
+
+def _chat_result(result: ChatCompletion, spent: Usage | None = None) -> ChatResult:
+    """The ChatResult of a completion; ``spent``: the usage of an earlier request of the same call, added in."""
     generations: list[ChatGeneration] = [
-        chat_generation(completion_to_message(result, index), choice.finish_reason)
+        chat_generation(completion_to_message(result, index, spent), choice.finish_reason)
         for index, choice in enumerate(result.choices)
     ]
     usage = result.usage.to_dict() if result.usage is not None else {}
