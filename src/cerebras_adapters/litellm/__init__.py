@@ -12,13 +12,13 @@ This package is the only part of ``cerebras_adapters`` that imports LiteLLM. It 
 validated, requests shaped per route, retried and streamed by the core, exactly as for the core client.
 
 * ``register(provider="cerebras-adapters")`` → the ``CerebrasLLM`` handler, registered in
-  ``litellm.custom_provider_map`` with the catalog's prices and limits (``litellm.register_model``);
+  ``litellm.custom_provider_map`` with the catalog's prices and limits (``litellm.register_model``), and LiteLLM
+  told to let ``reasoning_effort`` through for this provider (no ``allowed_openai_params`` needed);
 * ``handler`` — the registered handler, for the proxy's ``config.yaml``
   (``custom_handler: cerebras_adapters.litellm.handler``); reading it registers the provider;
-* ``deployment(model_name, model, **litellm_params)`` — a Router ``model_list`` entry with
-  ``allowed_openai_params`` filled in, so ``reasoning_effort`` passes LiteLLM's custom-provider check;
+* ``deployment(model_name, model, **litellm_params)`` — a Router ``model_list`` entry;
 * ``ALLOWED_OPENAI_PARAMS`` — the OpenAI parameters LiteLLM refuses for every custom provider that Cerebras
-  takes (``reasoning_effort``); see docs/api-facts.md#litellm-parameters.
+  takes (``reasoning_effort``) and ``register()`` lets through; see docs/api-facts.md#litellm-parameters.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._handler import PROVIDER, CerebrasLLM
-from ._register import model_cost_entries, register, unregister
+from ._register import ALLOWED_OPENAI_PARAMS, model_cost_entries, register, unregister
 
 __all__ = [
     "ALLOWED_OPENAI_PARAMS",
@@ -38,25 +38,16 @@ __all__ = [
     "unregister",
 ]
 
-ALLOWED_OPENAI_PARAMS: tuple[str, ...] = ("reasoning_effort",)
-"""OpenAI parameters LiteLLM rejects for custom providers (its ``OpenAILikeChatConfig`` list lacks them,
-docs/api-facts.md#litellm-parameters) although Cerebras takes them. Pass them as ``allowed_openai_params`` (per call, or
-once in a deployment's ``litellm_params``: ``deployment()`` does) to let ``reasoning_effort=...`` through."""
-
 
 def deployment(model_name: str, model: str, *, provider: str = PROVIDER, **litellm_params: Any) -> dict[str, Any]:
     """A Router ``model_list`` entry for a Cerebras model: ``deployment("fast", "gpt-oss-120b",
     api_key="os.environ/CEREBRAS_API_KEY", reasoning_effort="low")``.
 
-    ``allowed_openai_params`` gets ``ALLOWED_OPENAI_PARAMS`` added, so ``reasoning_effort`` works both in these
-    ``litellm_params`` and as a per-request keyword through the Router. ``route="openrouter"`` (with
-    ``api_key`` for OpenRouter) sends the deployment through OpenRouter pinned to Cerebras.
+    ``reasoning_effort`` needs no ``allowed_openai_params`` (``register()`` lets it through for this provider).
+    ``route="openrouter"`` (with ``api_key`` for OpenRouter) sends the deployment through OpenRouter pinned to
+    Cerebras.
     """
-    params: dict[str, Any] = {"model": f"{provider}/{model}", **litellm_params}
-    allowed = list(params.get("allowed_openai_params") or [])
-    allowed += [name for name in ALLOWED_OPENAI_PARAMS if name not in allowed]
-    params["allowed_openai_params"] = allowed
-    return {"model_name": model_name, "litellm_params": params}
+    return {"model_name": model_name, "litellm_params": {"model": f"{provider}/{model}", **litellm_params}}
 
 
 def __getattr__(name: str) -> Any:

@@ -20,6 +20,11 @@ validated by the core (``cerebras_adapters._request``), where earlier reasoning 
   ``reasoning_content``, tool calls), then a single final ``GenericStreamingChunk`` dict carrying ``finish_reason``, the
   real usage and, as provider-specific fields, the layer's extras from its ``StreamTail``. A ``ModelResponseStream``
   carrying usage would have its usage thrown away and replaced by LiteLLM's own token estimate.
+* **Model names.** A response's ``model`` is ``<provider>/<model id>``, as LiteLLM's built-in providers name theirs
+  (``cerebras/gpt-oss-120b``): LiteLLM resolves the provider of a response from that name (``completion_cost``,
+  ``stream_chunk_builder``), and a bare id resolves to none and prints LiteLLM's "Provider List" banner
+  (docs/api-facts.md#litellm-model-names). A stream's first chunk carries the bare id and the later ones the
+  prefixed name; see ``StreamTranslator``.
 """
 
 from __future__ import annotations
@@ -294,7 +299,7 @@ def _usage(usage: CoreUsage | None) -> Usage | None:
 
 def fill_model_response(response: ModelResponse, completion: ChatCompletion, *, model: str) -> ModelResponse:
     """Write ``completion`` into LiteLLM's ``response`` (the ``model_response`` LiteLLM passed in, which
-    already carries LiteLLM's own hidden params)."""
+    already carries LiteLLM's own hidden params); ``model`` is the name it gets, ``<provider>/<model id>``."""
     choices = []
     for choice in completion.choices:
         msg = choice.message
@@ -314,7 +319,7 @@ def fill_model_response(response: ModelResponse, completion: ChatCompletion, *, 
         )
     response.id = completion.id or response.id
     response.created = completion.created or response.created
-    response.model = model  # the Cerebras id on both routes, so the price map and get_model_info find it
+    response.model = model  # <provider>/<Cerebras id> on both routes: the price map and get_model_info find it
     response.choices = choices
     response.system_fingerprint = completion.system_fingerprint
     usage = _usage(completion.usage)
@@ -341,23 +346,33 @@ class StreamTranslator:
     ``finish_reason``, usage and the extras are held back in the layer's ``StreamTail`` until the core stream
     ends and sent on the one final item, because OpenRouter may send usage on a chunk after the one with
     ``finish_reason``.
+
+    ``model`` is the Cerebras id, ``name`` the response's model name (``<provider>/<model id>``). The first item
+    is a role-only chunk carrying the bare id; every later delta carries ``name``. LiteLLM stamps the chunk it
+    builds from the final item with the bare id, and ``stream_chunk_builder`` names the assembled response after
+    the first chunk whose model differs from the first chunk's (docs/api-facts.md#litellm-model-names): so the
+    assembled response is ``name``, like a non-streamed one, and LiteLLM finds the provider from it.
     """
 
-    __slots__ = ("_first", "_model", "tail")
+    __slots__ = ("_first", "_model", "_name", "tail")
 
-    def __init__(self, *, model: str) -> None:
+    def __init__(self, *, model: str, name: str) -> None:
         self._model = model
+        self._name = name
         self._first = True
         self.tail = StreamTail()
 
-    def translate(self, chunk: ChatCompletionChunk) -> ModelResponseStream | None:
-        """One core chunk → one ``ModelResponseStream``, or None when it carries no delta."""
+    def translate(self, chunk: ChatCompletionChunk) -> tuple[ModelResponseStream, ...]:
+        """One core chunk → its ``ModelResponseStream`` (none when it carries no delta), preceded by the role-only
+        first chunk when this is the first chunk with a delta and it carries more than a role."""
         self.tail.observe(chunk)
         out: list[StreamingChoices] = []
+        rich = False
         for choice in chunk.choices:
             delta = choice.delta
             if not has_delta(delta):
                 continue
+            rich = rich or bool(delta.content or delta.reasoning or delta.tool_calls)
             out.append(
                 StreamingChoices(
                     index=choice.index,
@@ -371,19 +386,30 @@ class StreamTranslator:
                 )
             )
         if not out:
-            return None
-        item = ModelResponseStream(
+            return ()
+        if not self._first:
+            return (self._item(chunk, out, self._name),)
+        self._first = False
+        if rich:
+            roles = [StreamingChoices(index=c.index, delta=Delta(role=c.delta.role or "assistant")) for c in out]
+            lead = self._item(chunk, roles, self._model)
+            items: tuple[ModelResponseStream, ...] = (lead, self._item(chunk, out, self._name))
+        else:
+            lead = self._item(chunk, out, self._model)
+            items = (lead,)
+        # What is known once the stream has begun (request id, rate limits, fingerprint), with the headers.
+        lead._hidden_params.update(hidden_params(chunk.headers, chunk.rate_limits, self.tail.extras()))
+        return items
+
+    @staticmethod
+    def _item(chunk: ChatCompletionChunk, choices: list[StreamingChoices], model: str) -> ModelResponseStream:
+        return ModelResponseStream(
             id=chunk.id,
             created=chunk.created,
-            model=self._model,
-            choices=out,
+            model=model,
+            choices=choices,
             system_fingerprint=chunk.system_fingerprint,
         )
-        if self._first:
-            self._first = False
-            # What is known once the stream has begun (request id, rate limits, fingerprint), with the headers.
-            item._hidden_params.update(hidden_params(chunk.headers, chunk.rate_limits, self.tail.extras()))
-        return item
 
     def final(self) -> GenericStreamingChunk:
         """The last item: ``finish_reason``, the server's usage and the layer's extras as provider-specific

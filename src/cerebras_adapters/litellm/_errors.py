@@ -46,6 +46,13 @@ also tagged with ``router_utils.cooldown_handlers.mark_advisor_orchestration_fai
 caused by the selected deployment": ``Router.deployment_callback_on_failure`` then neither counts the failure
 against the deployment (the failure-rate cooldown reads that count) nor considers a cooldown. They carry the
 core's ``param`` (the proxy puts it in its error JSON) and a 400 response whose body names it.
+
+**Fixes in LiteLLM's words.** A core refusal ends with its ``fix`` ("Fix: ..."), written for the core client. Where
+that fix names a client setting LiteLLM spells differently, the LiteLLM error says LiteLLM's: an unknown parameter
+is dropped with ``drop_params=True`` (per call, in a deployment's ``litellm_params``, or ``litellm.drop_params``;
+the provider hands it to the core as ``unsupported_params="drop"``) or, for that parameter alone,
+``additional_drop_params=[name]`` (LiteLLM removes it before the provider sees the call). The exception's ``fix``
+attribute and the proxy's error message carry the same text.
 """
 
 from __future__ import annotations
@@ -73,9 +80,11 @@ except ImportError:  # pragma: no cover - LiteLLM releases before the tag
     def _not_the_deployments_fault(exception: BaseException) -> None:
         pass
 
-from .. import errors as core
 
-__all__ = ["LocalBadRequestError", "LocalUnsupportedParamsError", "to_litellm_error"]
+from .. import errors as core
+from ..options import OPTION_NAMES
+
+__all__ = ["LocalBadRequestError", "LocalUnsupportedParamsError", "litellm_fix", "to_litellm_error"]
 
 _ERROR_URL = "https://api.cerebras.ai/v1/chat/completions"
 
@@ -112,7 +121,35 @@ def _local_body(exc: core.RequestValidationError, message: str) -> dict[str, Any
     }
 
 
-def _mark_local(error: Any, exc: core.RequestValidationError, body: dict[str, Any]) -> None:
+_DROP_PARAMS = (
+    "drop_params=True (per call, in the deployment's litellm_params, or litellm.drop_params = True) to drop every "
+    "parameter Cerebras rejects, with a warning"
+)
+
+
+def litellm_fix(exc: core.RequestValidationError) -> str | None:
+    """The core's ``fix`` for ``exc``, in LiteLLM's words where the core names its own client settings."""
+    fix = exc.fix
+    if isinstance(exc, core.UnsupportedParameterError) and "." not in exc.param and exc.param not in OPTION_NAMES:
+        # An unknown top-level parameter: the core's fix offers its client's unsupported_params="drop".
+        name = exc.param
+        return (
+            f"remove it, send it anyway with extra_body={{{name!r}: ...}}, drop it alone with "
+            f"additional_drop_params=[{name!r}], or pass {_DROP_PARAMS}"
+        )
+    if fix is not None and "unsupported_params" in fix:
+        return fix.replace("unsupported_params='drop'", "drop_params=True") + f" (in LiteLLM: {_DROP_PARAMS})"
+    return fix
+
+
+def _local_message(exc: core.RequestValidationError, fix: str | None) -> str:
+    text = str(exc)
+    if exc.fix and text.endswith(f" Fix: {exc.fix}"):
+        text = text[: -len(f" Fix: {exc.fix}")]
+    return f"{text} Fix: {fix}" if fix else text
+
+
+def _mark_local(error: Any, exc: core.RequestValidationError, body: dict[str, Any], fix: str | None) -> None:
     error.param = exc.param
     error.code = body["code"]
     error.type = body["type"]
@@ -120,7 +157,7 @@ def _mark_local(error: Any, exc: core.RequestValidationError, body: dict[str, An
     # GuardrailRaisedException's attributes, for code that reads them off an intervention.
     error.guardrail_name = None
     error.blocked_content = False
-    error.fix = exc.fix
+    error.fix = fix
     error.cerebras_model = exc.model
     _not_the_deployments_fault(error)
 
@@ -129,24 +166,24 @@ class LocalBadRequestError(lx.BadRequestError, _StoppedBeforeSending):  # type: 
     """A request the core refused before sending it (``RequestValidationError``), as LiteLLM's ``BadRequestError``
     with ``param`` set; the Router neither retries nor falls back on it (see the module docstring)."""
 
-    def __init__(
-        self, exc: core.RequestValidationError, *, message: str, model: str, llm_provider: str, url: str | None
-    ) -> None:
+    def __init__(self, exc: core.RequestValidationError, *, model: str, llm_provider: str, url: str | None) -> None:
+        fix = litellm_fix(exc)
+        message = _local_message(exc, fix)
         body = _local_body(exc, message)
         response = httpx.Response(400, json={"error": body}, request=_request(url))
         lx.BadRequestError.__init__(
             self, message=message, model=model, llm_provider=llm_provider, response=response, body=body
         )
-        _mark_local(self, exc, body)
+        _mark_local(self, exc, body, fix)
 
 
 class LocalUnsupportedParamsError(lx.UnsupportedParamsError, _StoppedBeforeSending):  # type: ignore[misc]
     """``UnsupportedParameterError`` (a parameter the API or the route rejects) as LiteLLM's
     ``UnsupportedParamsError``, with the same no-retry, no-fallback behaviour as ``LocalBadRequestError``."""
 
-    def __init__(
-        self, exc: core.RequestValidationError, *, message: str, model: str, llm_provider: str, url: str | None
-    ) -> None:
+    def __init__(self, exc: core.RequestValidationError, *, model: str, llm_provider: str, url: str | None) -> None:
+        fix = litellm_fix(exc)
+        message = _local_message(exc, fix)
         body = _local_body(exc, message)
         response = httpx.Response(400, json={"error": body}, request=_request(url))
         lx.UnsupportedParamsError.__init__(
@@ -154,7 +191,7 @@ class LocalUnsupportedParamsError(lx.UnsupportedParamsError, _StoppedBeforeSendi
         )
         self.response = response
         self.request = response.request
-        _mark_local(self, exc, body)
+        _mark_local(self, exc, body, fix)
 
 
 def _retry_headers(exc: core.RateLimitError) -> dict[str, str]:
@@ -181,11 +218,11 @@ def _hint_headers(exc: core.RateLimitError, retry: Mapping[str, str]) -> dict[st
 def to_litellm_error(exc: core.CerebrasAdapterError, *, model: str, provider: str, url: str | None = None) -> Exception:
     """The LiteLLM exception for a core exception (see the module table)."""
     kw: dict[str, Any] = {"model": model, "llm_provider": provider}
-    message = str(exc)
     if isinstance(exc, core.UnsupportedParameterError):
-        return LocalUnsupportedParamsError(exc, message=message, url=url, **kw)
+        return LocalUnsupportedParamsError(exc, url=url, **kw)
     if isinstance(exc, core.RequestValidationError):
-        return LocalBadRequestError(exc, message=message, url=url, **kw)
+        return LocalBadRequestError(exc, url=url, **kw)
+    message = str(exc)
     if not isinstance(exc, core.APIError):  # pragma: no cover - the tree has no other branch
         return lx.APIError(status_code=500, message=message, request=_request(url), **kw)
     if isinstance(exc, core.APITimeoutError):

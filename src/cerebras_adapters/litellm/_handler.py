@@ -3,6 +3,8 @@
 This module owns the four entry points LiteLLM calls (``completion``, ``acompletion``, ``streaming``,
 ``astreaming``, docs/api-facts.md#litellm-custom-provider) and the core clients behind them (one per route, key, base
 URL, retry count and unsupported-parameter policy; async ones per event loop, since connections belong to a loop).
+A key or base URL not given by the call is the environment's as it is at each call: a client built from values that
+have changed since is replaced (docs/api-facts.md#base-url-variables).
 Everything else is the core's (validation, routes, retries, SSE) or ``_convert``'s (translation) or ``_errors``'s
 (exception mapping).
 
@@ -18,6 +20,7 @@ Two choices that matter for the Router:
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import Any
@@ -33,7 +36,7 @@ from .._output import WholeStream, aopen_stream, open_stream
 from .._streaming import Stream
 from ..catalog import Catalog, default_catalog
 from ..errors import CerebrasAdapterError, RequestValidationError
-from ..routes import Route
+from ..routes import Route, resolve_route
 from ._convert import ClientSettings, StreamTranslator, fill_model_response, messages_to_wire, split_options
 from ._errors import to_litellm_error
 
@@ -51,14 +54,18 @@ def _route_name(route: Any) -> str:
 
 
 class _Call:
-    """One call, translated: the client settings, the Cerebras model id, wire messages and core options."""
+    """One call, translated: the client settings, the Cerebras model id, the response's model name
+    (``<provider>/<model id>``), wire messages and core options."""
 
-    __slots__ = ("model", "options", "route", "settings", "wire")
+    __slots__ = ("model", "name", "options", "route", "settings", "wire")
 
-    def __init__(self, settings: ClientSettings, model: str, wire: list[dict[str, Any]], options: dict[str, Any]):
+    def __init__(
+        self, settings: ClientSettings, model: str, name: str, wire: list[dict[str, Any]], options: dict[str, Any]
+    ):
         self.settings = settings
         self.route = _route_name(settings.route)
         self.model = model
+        self.name = name
         self.wire = wire
         self.options = options
 
@@ -74,7 +81,7 @@ class CerebrasLLM(CustomLLM):
         super().__init__()
         self.provider = provider
         self.catalog = catalog if catalog is not None else default_catalog()
-        self._clients: dict[_ClientKey, CerebrasClient] = {}
+        self._clients: dict[_ClientKey, tuple[tuple[Any, ...], CerebrasClient]] = {}
         self._async_clients: PerLoopClients[AsyncCerebrasClient] = PerLoopClients()
         self._lock = threading.Lock()
 
@@ -105,34 +112,57 @@ class CerebrasLLM(CustomLLM):
             kwargs["max_retries"] = settings.max_retries
         return kwargs
 
+    def _endpoint(self, settings: ClientSettings, model: str) -> tuple[Any, ...]:
+        """What a client for ``settings`` is built from besides ``settings``: the environment variables it reads
+        for the key and the base URL when the call gives none, as they are now. A client built from other
+        values is stale, so a changed ``CEREBRAS_API_KEY`` or base URL variable takes effect on the next call."""
+        try:
+            route = resolve_route(settings.route)
+        except RequestValidationError as exc:
+            raise self._settings_error(exc, model) from exc
+        environ = os.environ
+        key = settings.api_key or environ.get(route.api_key_env)
+        if settings.base_url:
+            return key, settings.base_url
+        return key, environ.get(route.base_url_env), environ.get(route.base_url_env_alias)
+
     def _client(self, settings: ClientSettings, model: str) -> CerebrasClient:
         key = self._key(settings)
-        client = self._clients.get(key)
-        if client is None:
-            with self._lock:
-                client = self._clients.get(key)
-                if client is None:
-                    client = self._build(CerebrasClient, settings, model)
-                    self._clients[key] = client
+        endpoint = self._endpoint(settings, model)
+        entry = self._clients.get(key)
+        if entry is not None and entry[0] == endpoint:
+            return entry[1]
+        with self._lock:
+            stale = self._clients.get(key)
+            if stale is not None and stale[0] == endpoint:
+                return stale[1]
+            client: CerebrasClient = self._build(CerebrasClient, settings, model)
+            self._clients[key] = (endpoint, client)
+        if stale is not None:
+            stale[1].close()  # built from environment variables that have changed since: replaced, not kept
         return client
 
     def _async_client(self, settings: ClientSettings, model: str) -> AsyncCerebrasClient:
-        # Closed when the running loop shuts down (cerebras_adapters._loop_pool).
-        return self._async_clients.get(self._key(settings), lambda: self._build(AsyncCerebrasClient, settings, model))
+        # Closed when the running loop shuts down (cerebras_adapters._loop_pool); one per endpoint in use.
+        key = (self._key(settings), self._endpoint(settings, model))
+        return self._async_clients.get(key, lambda: self._build(AsyncCerebrasClient, settings, model))
 
     def _build(self, cls: Callable[..., Any], settings: ClientSettings, model: str) -> Any:
         try:
             return cls(**self._client_kwargs(settings), catalog=self.catalog)
         except RequestValidationError as exc:
-            if exc.param == "api_key":
-                raise lx.AuthenticationError(message=str(exc), llm_provider=self.provider, model=model) from exc
-            raise self._error(exc, model, None) from exc
+            raise self._settings_error(exc, model) from exc
+
+    def _settings_error(self, exc: RequestValidationError, model: str) -> Exception:
+        if exc.param == "api_key":
+            return lx.AuthenticationError(message=str(exc), llm_provider=self.provider, model=model)
+        return self._error(exc, model, None)
 
     def close(self) -> None:
         """Close the pooled sync clients (async ones are closed when their event loop shuts down)."""
         with self._lock:
             clients, self._clients = self._clients, {}
-        for client in clients.values():
+        for _, client in clients.values():
             client.close()
 
     # -- translation ------------------------------------------------------------------------------------
@@ -178,7 +208,7 @@ class CerebrasLLM(CustomLLM):
             raise lx.BadRequestError(
                 message=f"messages could not be read: {exc}", model=model, llm_provider=self.provider
             ) from exc
-        return _Call(settings, name, wire, options)
+        return _Call(settings, name, f"{self.provider}/{name}", wire, options)
 
     def _error(self, exc: CerebrasAdapterError, model: str, client: Any) -> Exception:
         url = f"{client.base_url}/chat/completions" if client is not None else None
@@ -222,7 +252,7 @@ class CerebrasLLM(CustomLLM):
             completion = core.chat.completions.create(model=model, messages=call.wire, **call.options)
         except CerebrasAdapterError as exc:
             raise self._error(exc, model, core) from exc
-        return fill_model_response(model_response, completion, model=call.model)
+        return fill_model_response(model_response, completion, model=call.name)
 
     async def acompletion(
         self,
@@ -260,7 +290,7 @@ class CerebrasLLM(CustomLLM):
             completion = await core.chat.completions.create(model=model, messages=call.wire, **call.options)
         except CerebrasAdapterError as exc:
             raise self._error(exc, model, core) from exc
-        return fill_model_response(model_response, completion, model=call.model)
+        return fill_model_response(model_response, completion, model=call.name)
 
     def streaming(  # type: ignore[override]
         self,
@@ -298,7 +328,7 @@ class CerebrasLLM(CustomLLM):
             stream = open_stream(core, model=model, messages=call.wire, options=call.options)
         except CerebrasAdapterError as exc:
             raise self._error(exc, model, core) from exc
-        return self._iterate(stream, StreamTranslator(model=call.model), model, core)
+        return self._iterate(stream, StreamTranslator(model=call.model, name=call.name), model, core)
 
     def _iterate(
         self, stream: Stream | WholeStream, translator: StreamTranslator, model: str, core: Any
@@ -306,9 +336,7 @@ class CerebrasLLM(CustomLLM):
         translate = translator.translate
         try:
             for chunk in stream:
-                item = translate(chunk)
-                if item is not None:
-                    yield item
+                yield from translate(chunk)
         except CerebrasAdapterError as exc:
             raise self._error(exc, model, core) from exc
         finally:
@@ -348,13 +376,12 @@ class CerebrasLLM(CustomLLM):
             stream=True,
         )
         core = self._async_client(call.settings, model)
-        translator = StreamTranslator(model=call.model)
+        translator = StreamTranslator(model=call.model, name=call.name)
         translate = translator.translate
         chunks = aopen_stream(core, model=model, messages=call.wire, options=call.options)
         try:
             async for chunk in chunks:
-                item = translate(chunk)
-                if item is not None:
+                for item in translate(chunk):
                     yield item
         except CerebrasAdapterError as exc:
             raise self._error(exc, model, core) from exc

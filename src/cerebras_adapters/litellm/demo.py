@@ -79,7 +79,8 @@ def router_demo(
 
         register()
         router = Router(**{**settings, "model_list": model_list})
-    out: dict[str, Any] = {"model_names": sorted(router.model_names)}
+    # From the list given, not Router.model_names (deprecated in LiteLLM 1.110).
+    out: dict[str, Any] = {"model_names": sorted({entry["model_name"] for entry in model_list})}
 
     answer: Any = router.completion(model="fast", messages=QUESTION, reasoning_effort="low")
     hidden = answer._hidden_params
