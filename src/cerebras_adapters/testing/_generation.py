@@ -15,6 +15,13 @@ same reply. Behaviour per model family follows docs/api-facts.md:
   ``reasoning`` field is not fed back (RT-06). Images count ``IMAGE_TOKENS`` each (docs/api-facts.md#usage).
 * completion tokens include reasoning tokens (docs/api-facts.md#usage) and rejected prediction tokens
   (docs/api-facts.md#predicted-outputs: they are billed).
+* tool calls: on the user's turn, the tools the question names (their arguments built from each tool's schema,
+  with numbers and places from the user's words and the tool results since); of several offered tools answering
+  to the same word, the first offered (an agent framework's answer tool comes after the user's tools and is
+  called once the data is in). After a tool result the model answers in text, or, with ``tool_choice:
+  "required"``, calls a tool it has not called since the user spoke.
+* shapes asked for in the prompt: a system message declaring output fields (DSPy's adapters) gets them filled,
+  under ``[[ ## field ## ]]`` markers or as a JSON object (``_prompt_fields``).
 * ``max_completion_tokens`` truncates with ``finish_reason:"length"`` (RT-11, RT-12); reasoning is generated
   first, so a small budget can leave an empty answer, as the real models do. ``stop`` cuts the text before
   the stop sequence (docs/api-facts.md#option-ranges: stop text is not included).
@@ -34,6 +41,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ._models import ModelSpec
+from ._prompt_fields import PromptFields, fits, prompt_fields
 from ._schema import Hints, instance
 from ._tokens import filler, tokenize
 from .scenarios import Scenario
@@ -200,16 +208,60 @@ def _name_words(name: str) -> list[str]:
     return [w.lower() for w in re.split(r"[_\-\s]+", spaced) if len(w) >= 4 and w.lower() not in _GENERIC_WORDS]
 
 
-def _mentioned_tools(tools: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
-    found = []
+def _name_matches(name: str, text: str) -> set[str]:
+    """The words by which ``text`` mentions the tool (or option) ``name``: the name itself (also with spaces for
+    underscores), or its distinctive words (``get_weather`` → "weather"); empty when it is not mentioned."""
+    spaced = re.sub(r"[_\-]+", " ", name)
+    words = set(_name_words(name))
+    if _word_re(name).search(text) or (spaced != name and _word_re(spaced).search(text)):
+        return words or {name.lower()}
+    return {w for w in words if re.search(rf"\b{re.escape(w)}s?\b", text, re.IGNORECASE)}
+
+
+def _calls_for_question(
+    tools: list[dict[str, Any]], scenario: Scenario | None, text: str
+) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
+    """The tools called on the user's turn: the scenario's, then those the question mentions.
+
+    When several offered tools answer to the same word ("weather": ``get_weather`` and a ``Weather`` answer
+    schema an agent framework adds), the model calls the first one offered and leaves the others for after
+    its result, as a model gathers data before it answers. Frameworks list the user's tools first."""
+    candidates: list[tuple[dict[str, Any], dict[str, Any] | None, set[str]]] = []
+    for call in scenario.tool_calls if scenario else ():
+        tool = _find_tool(tools, call.name)
+        if tool is not None:
+            candidates.append((tool, call.arguments, set(_name_words(tool["function"]["name"])) or {call.name}))
     for tool in tools:
-        name = tool["function"]["name"]
-        spaced = re.sub(r"[_\-]+", " ", name)
-        if _word_re(name).search(text) or (spaced != name and _word_re(spaced).search(text)):
-            found.append(tool)
-        elif any(re.search(rf"\b{re.escape(w)}s?\b", text, re.IGNORECASE) for w in _name_words(name)):
-            found.append(tool)
-    return found
+        words = _name_matches(tool["function"]["name"], text)
+        if words and all(tool is not other for other, _, _ in candidates):
+            candidates.append((tool, None, words))
+    position = {id(tool): i for i, tool in enumerate(tools)}
+    taken: set[str] = set()
+    kept: set[int] = set()
+    for tool, _, words in sorted(candidates, key=lambda c: position[id(c[0])]):
+        if not words & taken:
+            kept.add(id(tool))
+            taken |= words
+    return [(tool, arguments) for tool, arguments, _ in candidates if id(tool) in kept]
+
+
+def _next_required_call(
+    tools: list[dict[str, Any]], scenario: Scenario | None, text: str, since_user: list[dict[str, Any]]
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """After a tool result, with ``tool_choice: required``: the model must call a tool again, and calls one it
+    has not called since the user spoke (one the question mentions first). That is how an agent's answer tool
+    (LangChain's ToolStrategy) gets called once the data is in."""
+    called = {
+        (call.get("function") or {}).get("name")
+        for message in since_user
+        if message["role"] == "assistant"
+        for call in message.get("tool_calls") or ()
+    }
+    fresh = [tool for tool in tools if tool["function"]["name"] not in called]
+    mentioned = [tool for tool in fresh if _name_matches(tool["function"]["name"], text)]
+    if mentioned or fresh:
+        return ((mentioned or fresh)[0], None)
+    return (_calls_for_question(tools, scenario, text) or [(tools[0], None)])[0]
 
 
 def _find_tool(tools: list[dict[str, Any]], wanted: str) -> dict[str, Any] | None:
@@ -232,6 +284,32 @@ def _arguments(tool: dict[str, Any], overrides: dict[str, Any] | None, hints: Hi
         if not props or key in props or params.get("additionalProperties") not in (False, None):
             args[key] = val
     return args
+
+
+def _reasoning_base(
+    scenario: Scenario | None, calls: list[tuple[dict[str, Any], dict[str, Any] | None]], asked: str
+) -> str:
+    if scenario and scenario.reasoning:
+        return scenario.reasoning
+    if calls:
+        names = ", ".join(tool["function"]["name"] for tool, _ in calls)
+        return (
+            f'The user asks: "{_snippet(asked)}". The {names} tool can answer this, so I will call '
+            "it with arguments taken from the request."
+        )
+    return f'The user asks: "{_snippet(asked)}". I should answer directly and keep it short.'
+
+
+def _answer_text(scenario: Scenario | None, tool_result: str | None, digest: bytes) -> str:
+    """The text answer: the scenario's reply (with ``{tool_result}`` filled in), else a summary of the tool
+    result, else the deterministic default."""
+    if tool_result is not None:
+        if scenario and scenario.reply is not None:
+            return scenario.reply.replace("{tool_result}", tool_result)
+        return f"The tool returned: {_snippet(tool_result, 200)}"
+    if scenario and scenario.reply is not None:
+        return scenario.reply
+    return _default_text(digest)
 
 
 # ------------------------------------------------------------------------------------------------- planning
@@ -283,13 +361,21 @@ def plan_completion(
 ) -> Completion:
     messages: list[dict[str, Any]] = body["messages"]
     digest = request_digest(body, spec)
-    user_text = next((content_text(m.get("content")) for m in reversed(messages) if m["role"] == "user"), "")
+    last_user = max((i for i, m in enumerate(messages) if m["role"] == "user"), default=-1)
+    user_text = content_text(messages[last_user].get("content")) if last_user >= 0 else ""
+    since_user = messages[last_user + 1 :]
     last_role = messages[-1]["role"]
     scenario = next((s for s in scenarios if s.applies(user_text, spec.id)), None)
     tools: list[dict[str, Any]] = body.get("tools") or []
     choice = body.get("tool_choice")
     fmt = body.get("response_format") or {}
-    hints = Hints.from_text(user_text)
+    system_text = "\n".join(content_text(m.get("content")) for m in messages if m["role"] == "system")
+    fields = prompt_fields(system_text, user_text)
+    # The user's words (a DSPy prompt's input fields, not its instructions) and the tool results since.
+    asked = (fields.question if fields else "") or user_text
+    results = [content_text(m.get("content")) for m in since_user if m["role"] == "tool"]
+    results += fields.observations if fields else []
+    hints = Hints.from_text("\n".join([asked, *results]))
 
     # --- what kind of reply
     calls: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
@@ -306,61 +392,61 @@ def plan_completion(
                     None,
                 )
                 calls = [(named, wanted)]
-        elif last_role == "user" or choice == "required":
-            if scenario and scenario.tool_calls:
-                for call in scenario.tool_calls:
-                    tool = _find_tool(tools, call.name)
-                    if tool is not None:
-                        calls.append((tool, call.arguments))
-            chosen = {id(tool) for tool, _ in calls}
-            calls += [(tool, None) for tool in _mentioned_tools(tools, user_text) if id(tool) not in chosen]
+        elif last_role == "user":
+            calls = _calls_for_question(tools, scenario, user_text)
             if not calls and choice == "required":
                 calls = [(tools[0], None)]
+        elif choice == "required":
+            calls = [_next_required_call(tools, scenario, user_text, since_user)]
         if body.get("parallel_tool_calls") is False:
             calls = calls[:1]
+
+    reasoning_base = _reasoning_base(scenario, calls, asked)
+    if last_role == "tool":
+        tool_result: str | None = content_text(messages[-1].get("content"))
+    else:
+        tool_result = fields.observations[-1] if fields and fields.observations else None
+    answer = _answer_text(scenario, tool_result, digest)
+
+    def field_values(declared: PromptFields) -> dict[str, Any]:
+        return declared.values(
+            reasoning=reasoning_base,
+            answer=answer,
+            structured=scenario.structured if scenario else None,
+            hints=hints,
+            mentioned=lambda name: bool(_name_matches(name, asked)),
+        )
 
     content: str | None
     if calls:
         content = None
     elif fmt.get("type") == "json_schema":
         schema = (fmt.get("json_schema") or {}).get("schema") or {}
-        value = instance(schema, hints)
-        if scenario and scenario.structured is not None:
-            value = _fit_to_schema(scenario.structured, value, schema)
+        if fields is not None and isinstance(schema.get("properties"), dict):
+            value = field_values(fields.with_schema(schema))
+        else:
+            value = instance(schema, hints)
+            if scenario and scenario.structured is not None:
+                value = _fit_to_schema(scenario.structured, value, schema)
         content = json.dumps(value)
     elif fmt.get("type") == "json_object":
-        value = (
-            scenario.structured if scenario and scenario.structured is not None else {"answer": _default_text(digest)}
-        )
-        content = json.dumps(value)
-    elif last_role == "tool":
-        tool_result = content_text(messages[-1].get("content"))
-        if scenario and scenario.reply is not None:
-            content = scenario.reply.replace("{tool_result}", tool_result)
+        if fields is not None:
+            value = field_values(fields)
+        elif scenario and scenario.structured is not None:
+            value = scenario.structured
         else:
-            content = f"The tool returned: {_snippet(tool_result, 200)}"
-    elif scenario and scenario.reply is not None:
-        content = scenario.reply
-    elif body.get("prediction") is not None:
-        content = content_text(body["prediction"].get("content"))
+            value = {"answer": _default_text(digest)}
+        content = json.dumps(value)
+    elif fields is not None and fields.markers:
+        content = fields.render(field_values(fields))
+    elif last_role == "tool" or (scenario and scenario.reply is not None) or body.get("prediction") is None:
+        content = answer
     else:
-        content = _default_text(digest)
+        content = content_text(body["prediction"].get("content"))
 
     # --- reasoning
     reasoning = reasoning_choice(body, spec, exclude_reasoning)
-    reasoning_text = ""
-    if reasoning.enabled:
-        if scenario and scenario.reasoning:
-            base = scenario.reasoning
-        elif calls:
-            names = ", ".join(tool["function"]["name"] for tool, _ in calls)
-            base = (
-                f'The user asks: "{_snippet(user_text)}". The {names} tool can answer this, so I will call '
-                "it with arguments taken from the request."
-            )
-        else:
-            base = f'The user asks: "{_snippet(user_text)}". I should answer directly and keep it short.'
-        reasoning_text = _scale_reasoning(base, reasoning.effort)
+    reasoning_text = _scale_reasoning(reasoning_base, reasoning.effort) if reasoning.enabled else ""
 
     # --- stop sequences (on the text the model writes, docs/api-facts.md#option-ranges)
     finish_reason = "stop"
@@ -447,17 +533,6 @@ def logprob_entry(token: str, top: int) -> dict[str, Any]:
     return {"token": token, "logprob": value, "bytes": list(token.encode()), "top_logprobs": alternatives[:top]}
 
 
-_JSON_TYPES: dict[str, tuple[type, ...]] = {
-    "string": (str,),
-    "integer": (int,),
-    "number": (int, float),
-    "boolean": (bool,),
-    "array": (list,),
-    "object": (dict,),
-    "null": (type(None),),
-}
-
-
 def _fit_to_schema(wanted: Any, generated: Any, schema: dict[str, Any]) -> Any:
     """A scenario's structured reply, kept only where it fits the request's schema: the reply must validate
     against the schema the caller sent, so keys the schema lacks are dropped and values of the wrong type are
@@ -468,12 +543,6 @@ def _fit_to_schema(wanted: Any, generated: Any, schema: dict[str, Any]) -> Any:
     out = dict(generated)
     for key, value in wanted.items():
         prop = props.get(key)
-        if not isinstance(prop, dict):
-            continue
-        kind = prop.get("type")
-        allowed = _JSON_TYPES.get(kind) if isinstance(kind, str) else None
-        if allowed is None or (
-            isinstance(value, allowed) and not (kind in ("integer", "number") and isinstance(value, bool))
-        ):
+        if isinstance(prop, dict) and fits(value, prop):
             out[key] = value
     return out
