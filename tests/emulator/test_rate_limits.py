@@ -7,7 +7,10 @@ from tests.emulator._helpers import RATE_HEADERS, user
 CHAT = {"model": "llama3.1-8b", "messages": user("hi")}
 
 
-def test_successes_carry_the_six_rate_limit_headers(client):
+def test_successes_carry_the_six_rate_limit_headers(client, cerebras_emulator):
+    # A daily bucket small enough that a request is not refilled between two calls (at the default 14.4M a day one
+    # request refills in 6 ms, and the floored remaining count could read the same twice).
+    cerebras_emulator.configure(requests_per_day=14_400)
     first = client.post("/chat/completions", json=CHAT)
     second = client.post("/chat/completions", json=CHAT)
     assert [h for h in first.headers if h.startswith("x-ratelimit-")] == list(RATE_HEADERS)
