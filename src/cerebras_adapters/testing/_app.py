@@ -4,8 +4,9 @@ This module owns ``EmulatorApp``: what a test changes at run time (``configure``
 the request log), reading an HTTP request off ASGI (lifespan, body, gzip), choosing the route (404/405 in the
 Cerebras or the OpenRouter error shape), checking the API key before a route runs (RT-08 for Cerebras,
 docs/api-facts.md#openrouter-errors for OpenRouter), and turning an ``ApiError`` into its response. The routes
-themselves are small objects built from the current ``Setup`` (``_chat``, ``_openrouter``, ``_model_lists``) that the
-app delegates to; it must not answer a chat or list a model itself.
+themselves are small objects built from the current ``Setup`` (``_chat``, ``_openrouter``, ``_model_lists``,
+``_monitoring``) that the app delegates to; it must not answer a chat or list a model itself. The OpenRouter ledger
+(generations served, usage per key) lives on the app so that it survives ``configure``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from ._chat import CerebrasChat
 from ._errors import ApiError, openrouter_error
 from ._faults import FaultSource
 from ._model_lists import ModelLists
+from ._monitoring import Ledger, Monitoring
 from ._openrouter import OpenRouter
 from ._options import EmulatorOptions, Setup, merge_options
 
@@ -52,6 +54,8 @@ class EmulatorApp:
     def __init__(self, options: EmulatorOptions) -> None:
         self._initial = dataclasses.replace(options)
         self._faults = FaultSource()
+        #: what the OpenRouter route served (generation records, usage per key); kept across ``configure``.
+        self.ledger = Ledger()
         self.requests: deque[RecordedRequest] = deque(maxlen=options.keep_requests)
         self._apply(options)
 
@@ -61,7 +65,8 @@ class EmulatorApp:
         setup = Setup.build(options)  # raises before anything changes
         self.options = options
         chat = CerebrasChat(setup, self._faults)
-        openrouter = OpenRouter(setup, self._faults)
+        openrouter = OpenRouter(setup, self._faults, self.ledger)
+        monitoring = Monitoring(self.ledger, options.openrouter_key_limit)
         lists = ModelLists(setup)
         self._routes: dict[str, tuple[str, Auth, Handler]] = {
             "/v1/chat/completions": ("POST", "cerebras", chat),
@@ -69,6 +74,9 @@ class EmulatorApp:
             "/v1/tcp_warming": ("GET", None, _tcp_warming),
             "/api/v1/chat/completions": ("POST", "openrouter", openrouter.chat),
             "/api/v1/models": ("GET", None, openrouter.models),
+            "/api/v1/key": ("GET", "openrouter", monitoring.key),
+            "/api/v1/auth/key": ("GET", "openrouter", monitoring.key),
+            "/api/v1/generation": ("GET", "openrouter", monitoring.generation),
         }
         self._retrieve_model: Handler = lists.retrieve_model
         self._openrouter_endpoints: Handler = openrouter.endpoints
@@ -81,8 +89,10 @@ class EmulatorApp:
         self._apply(merge_options(self.options, changes))
 
     def reset(self) -> None:
-        """Back to the options the app was created with; clear faults, rate limits, cache and the request log."""
+        """Back to the options the app was created with; clear faults, rate limits, cache, the request log and the
+        OpenRouter ledger."""
         self._faults.clear()
+        self.ledger.clear()
         self.requests.clear()
         self._apply(dataclasses.replace(self._initial))
 

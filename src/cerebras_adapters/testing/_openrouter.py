@@ -6,9 +6,11 @@ This module owns what OpenRouter adds around a Cerebras model: its model list an
 docs/api-facts.md#openrouter-parameters), the translation of an OpenRouter request into the Cerebras request it would
 send upstream (``reasoning`` object → effort, OpenRouter-only fields dropped, ``reasoning_content`` accepted as an alias
 of ``reasoning``, docs/api-facts.md#openrouter-reasoning), OpenRouter error bodies (a Cerebras rejection becomes 400
-"Provider returned error" with the raw body in metadata), and ``POST /api/v1/chat/completions`` itself. The upstream
-request is checked and answered by the same steps as the Cerebras route (``_chat``), then encoded in OpenRouter's shapes
-(``_wire``).
+"Provider returned error" with the raw body in metadata), prompt-caching markers (``cache_control`` on content parts
+and top level: checked, accepted and not sent upstream, docs/api-facts.md#prompt-caching), and
+``POST /api/v1/chat/completions`` itself, which records each generation it serves in the ``Ledger`` (``_monitoring``).
+The web plugin and the ``:online`` suffix are ``_web``'s. The upstream request is checked and answered by the same
+steps as the Cerebras route (``_chat``), then encoded in OpenRouter's shapes (``_wire``).
 
 It must not re-implement Cerebras validation or generation: an OpenRouter request is answered as the Cerebras
 request it stands for.
@@ -29,10 +31,12 @@ from ._faults import FaultSource, status_fault, stream_plan
 from ._generation import plan_completion
 from ._model_lists import per_token
 from ._models import ModelSpec
+from ._monitoring import Ledger, generation_record
 from ._options import Setup
 from ._replies import send_completion, send_stream
 from ._validation import MESSAGE_FIELDS, validate_for_model, validate_request
-from ._wire import ResponseMeta, dumps, openrouter_body, openrouter_events
+from ._web import ONLINE_SUFFIX, cite, parse_plugins
+from ._wire import ResponseMeta, dumps, openrouter_body, openrouter_events, openrouter_usage
 
 __all__ = ["OPENROUTER_CEREBRAS_PARAMETERS", "OpenRouter"]
 
@@ -80,6 +84,7 @@ OPENROUTER_ROUTING_FIELDS = frozenset(
         "prediction",
         "service_tier",
         "prompt_cache_key",
+        "cache_control",
     }
 )
 # Fields OpenRouter consumes itself and never sends upstream.
@@ -98,8 +103,10 @@ _NOT_UPSTREAM = frozenset(
         "reasoning",
         "include_reasoning",
         "reasoning_effort",
+        "cache_control",
     }
 )
+_CACHE_TTLS = ("5m", "1h")
 _OPENROUTER_EFFORTS = {
     "max": "high",
     "xhigh": "high",
@@ -155,8 +162,18 @@ def model_entry(spec: ModelSpec) -> dict[str, Any]:
     }
 
 
-def upstream_message(message: Any) -> Any:
-    """A message as OpenRouter forwards it to Cerebras: only the fields Cerebras takes for its role."""
+def check_cache_control(value: Any, where: str) -> None:
+    """OpenRouter's ``cache_control``: ``{"type": "ephemeral", "ttl"?: "5m" | "1h"}``
+    (docs/api-facts.md#prompt-caching); 400 otherwise."""
+    if not isinstance(value, dict) or value.get("type") != "ephemeral":
+        raise openrouter_error(400, f'{where}.type: Expected "ephemeral" (cache_control: {{"type": "ephemeral"}})')
+    if value.get("ttl") is not None and value["ttl"] not in _CACHE_TTLS:
+        raise openrouter_error(400, f'{where}.ttl: Expected "5m" | "1h", received {value["ttl"]!r}')
+
+
+def upstream_message(message: Any, where: str = "messages") -> Any:
+    """A message as OpenRouter forwards it to Cerebras: only the fields Cerebras takes for its role (content-part
+    ``cache_control`` markers are checked and kept by OpenRouter; Cerebras caches by prefix on its own)."""
     if not isinstance(message, dict) or message.get("role") not in MESSAGE_FIELDS:
         return message
     out = {k: v for k, v in message.items() if k in MESSAGE_FIELDS[message["role"]]}
@@ -165,18 +182,23 @@ def upstream_message(message: Any) -> Any:
         out["reasoning"] = message["reasoning_content"]
     content = out.get("content")
     if isinstance(content, list):
-        out["content"] = [
-            {k: v for k, v in p.items() if k != "cache_control"} if isinstance(p, dict) else p for p in content
-        ]
+        parts = []
+        for j, part in enumerate(content):
+            if isinstance(part, dict) and "cache_control" in part:
+                check_cache_control(part["cache_control"], f"{where}.content.{j}.cache_control")
+                part = {k: v for k, v in part.items() if k != "cache_control"}
+            parts.append(part)
+        out["content"] = parts
     return out
 
 
 class OpenRouter:
     """The ``/api/v1/`` routes for one ``Setup``."""
 
-    def __init__(self, setup: Setup, faults: FaultSource) -> None:
+    def __init__(self, setup: Setup, faults: FaultSource, ledger: Ledger) -> None:
         self._setup = setup
         self._faults = faults
+        self._ledger = ledger
 
     async def models(self, request: Request, send: Send) -> None:
         data = [model_entry(m) for m in self._setup.served() if m.openrouter_id]
@@ -270,9 +292,11 @@ class OpenRouter:
             raise openrouter_error(400, "Reasoning is mandatory for this endpoint and cannot be disabled.")
         if effort is not None and spec.reasoning != "none" and "reasoning" not in drop:
             upstream["reasoning_effort"] = effort
+        if "cache_control" in body:
+            check_cache_control(body["cache_control"], "cache_control")
         messages = body.get("messages")
         if isinstance(messages, list):
-            upstream["messages"] = [upstream_message(m) for m in messages]
+            upstream["messages"] = [upstream_message(m, f"messages.{i}") for i, m in enumerate(messages)]
         return upstream, exclude
 
     async def chat(self, request: Request, send: Send) -> None:
@@ -287,12 +311,17 @@ class OpenRouter:
         model = body.get("model")
         if not isinstance(model, str):
             raise openrouter_error(400, "No models provided")
-        spec = setup.openrouter_model(model)
+        # docs/api-facts.md#openrouter-web-search: "<id>:online" is the model with the web plugin.
+        online = model.endswith(ONLINE_SUFFIX)
+        spec = setup.openrouter_model(model[: -len(ONLINE_SUFFIX)] if online else model)
         if spec is None:
             raise openrouter_error(400, f"{model} is not a valid model ID")
+        search = parse_plugins(body.get("plugins"), online)
         provider, unsupported = self.route(body, spec)
         upstream, exclude = self.translate(body, spec, unsupported)
         upstream["model"] = spec.id
+        if search is not None and isinstance(upstream.get("messages"), list):
+            upstream["messages"] = search.run(upstream["messages"])
         try:
             validate_request(upstream)
             validate_for_model(upstream, spec)
@@ -309,6 +338,7 @@ class OpenRouter:
                 {"raw": dumps(upstream_error.body), "provider_name": provider},
             ) from None
         use_prompt_cache(setup.cache, request.key, spec, completion)
+        annotations = cite(completion, search, budget(upstream) or spec.max_output) if search is not None else []
         now = time.time()
         meta = ResponseMeta(
             id=f"gen-{int(now)}-{secrets.token_urlsafe(15)[:20]}",
@@ -319,9 +349,27 @@ class OpenRouter:
             spec=spec,
             tokens_per_second=options.tokens_per_second,
             provider=provider,
+            annotations=annotations or None,
+            extra_cost=search.cost if search is not None else 0.0,
         )
         headers = [("x-generation-id", meta.id)]
         plan = stream_plan(faults)
+        speed = options.tokens_per_second or 2800.0
+        record = generation_record(
+            generation_id=meta.id,
+            model=meta.model,
+            provider=provider,
+            usage=openrouter_usage(completion, spec, meta.extra_cost),
+            created=now,
+            streamed=bool(body.get("stream")),
+            finish_reason="error" if plan.error_at is not None else completion.finish_reason,
+            cancelled=plan.drop_at is not None,
+            latency_ms=round(1000 * (plan.slow + 0.0005 + completion.prompt_tokens / 45000.0)),
+            generation_time_ms=round(1000 * (plan.slow + completion.completion_tokens / speed)),
+            num_search_results=len(search.results) if search is not None else 0,
+            web_search_engine=search.engine if search is not None else None,
+        )
+        self._ledger.record(request.key, record, options.generation_delay_s)
         if body.get("stream"):
             events = openrouter_events(completion, meta)
             await send_stream(

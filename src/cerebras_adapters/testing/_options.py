@@ -52,6 +52,11 @@ class EmulatorOptions:
     openrouter_unpinned_provider: str = "Cerebras"
     #: who serves an OpenRouter request when Cerebras is filtered out but fallbacks are allowed.
     openrouter_fallback_provider: str = "DeepInfra"
+    #: seconds after an OpenRouter completion before ``GET /api/v1/generation`` finds it (404 until then), as the
+    #: real endpoint is eventually consistent (docs/api-facts.md#openrouter-monitoring).
+    generation_delay_s: float = 0.0
+    #: the credit limit ``GET /api/v1/key`` reports (None: unlimited); ``limit_remaining`` falls as usage grows.
+    openrouter_key_limit: float | None = None
     #: prefix-cache block size in (emulator) tokens.
     cache_block_tokens: int = 128
     #: how many recent requests ``app.requests`` keeps.

@@ -51,6 +51,9 @@ class ResponseMeta:
     spec: ModelSpec
     tokens_per_second: float | None
     provider: str = "Cerebras"
+    #: OpenRouter only: ``url_citation`` annotations of a web search, and what the search costs on top of the tokens.
+    annotations: list[dict[str, Any]] | None = None
+    extra_cost: float = 0.0
 
 
 @dataclass
@@ -218,8 +221,8 @@ def openrouter_cost(completion: Completion, spec: ModelSpec) -> float:
     return round((completion.prompt_tokens * spec.price_in + completion.completion_tokens * spec.price_out) / 1e6, 12)
 
 
-def openrouter_usage(completion: Completion, spec: ModelSpec) -> dict[str, Any]:
-    cost = openrouter_cost(completion, spec)
+def openrouter_usage(completion: Completion, spec: ModelSpec, extra_cost: float = 0.0) -> dict[str, Any]:
+    cost = round(openrouter_cost(completion, spec) + extra_cost, 12)
     return {
         "prompt_tokens": completion.prompt_tokens,
         "completion_tokens": completion.completion_tokens,
@@ -254,6 +257,8 @@ def openrouter_body(completion: Completion, meta: ResponseMeta) -> dict[str, Any
             {"id": c.id, "type": "function", "index": i, "function": {"name": c.name, "arguments": c.arguments}}
             for i, c in enumerate(completion.tool_calls)
         ]
+    if meta.annotations:
+        message["annotations"] = meta.annotations
     return {
         "id": meta.id,
         "provider": meta.provider,
@@ -269,7 +274,7 @@ def openrouter_body(completion: Completion, meta: ResponseMeta) -> dict[str, Any
                 "message": message,
             }
         ],
-        "usage": openrouter_usage(completion, meta.spec),
+        "usage": openrouter_usage(completion, meta.spec, meta.extra_cost),
     }
 
 
@@ -322,6 +327,9 @@ def openrouter_events(completion: Completion, meta: ResponseMeta) -> list[Event]
                     len(call.argument_tokens) + 1,
                 )
             )
+    if meta.annotations:
+        # A web search's citations come in one delta near the end of the stream.
+        events.append(Event(_or_chunk(meta, {"role": "assistant", "content": "", "annotations": meta.annotations}), 0))
     events.append(Event(_or_chunk(meta, {"role": "assistant", "content": ""}, completion.finish_reason), 0))
     usage_chunk = {
         "id": meta.id,
@@ -330,7 +338,7 @@ def openrouter_events(completion: Completion, meta: ResponseMeta) -> list[Event]
         "object": "chat.completion.chunk",
         "created": meta.created,
         "choices": [],
-        "usage": openrouter_usage(completion, meta.spec),
+        "usage": openrouter_usage(completion, meta.spec, meta.extra_cost),
     }
     events.append(Event("data: " + dumps(usage_chunk) + "\n\n", 0, "final"))
     events.append(DONE)
