@@ -98,7 +98,9 @@ HEADER_OPTIONS = [
     ("api_version", 2, {}, "X-Cerebras-Version-Patch", "2"),
 ]
 SPECIAL_OPTIONS = {
-    "max_tokens", "disable_reasoning", "extra_body", "extra_headers", "timeout", "attempt_timeout", "deadline"
+    "max_tokens", "disable_reasoning", "extra_body", "extra_headers", "timeout", "attempt_timeout", "deadline",
+    # OpenRouter-only: their wire on both routes is tested in tests/test_openrouter_guide.py
+    "plugins", "cache_control",
 }
 
 

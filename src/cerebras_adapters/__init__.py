@@ -10,6 +10,7 @@ from ._version import __version__
 
 if TYPE_CHECKING:
     from ._client import DEFAULT_TIMEOUT, AsyncCerebrasClient, CerebrasClient
+    from ._openrouter_api import AsyncOpenRouterAPI, OpenRouterAPI
     from ._request import ValidationWarning
     from ._streaming import AsyncStream, SSEDecoder, Stream, accumulate
     from .catalog import Catalog, ModelInfo, default_catalog
@@ -39,16 +40,20 @@ if TYPE_CHECKING:
         UnprocessableEntityError,
         UnsupportedParameterError,
     )
-    from .options import ChatCompletionOptions
+    from .options import CacheControl, ChatCompletionOptions, Plugin, WebPlugin
     from .reasoning import replay_reasoning, split_think_tags
     from .routes import CerebrasRoute, OpenRouterRoute, Route
     from .types import (
+        Annotation,
         ChatCompletion,
         ChatCompletionChunk,
         ChatCompletionMessage,
+        OpenRouterGeneration,
+        OpenRouterKey,
         RateLimits,
         TimeInfo,
         ToolCall,
+        URLCitation,
         Usage,
     )
 
@@ -60,10 +65,13 @@ _LAZY: dict[str, str] = {
     "APIResponseValidationError": "errors",
     "APIStatusError": "errors",
     "APITimeoutError": "errors",
+    "Annotation": "types",
     "AsyncCerebrasClient": "_client",
+    "AsyncOpenRouterAPI": "_openrouter_api",
     "AsyncStream": "_streaming",
     "AuthenticationError": "errors",
     "BadRequestError": "errors",
+    "CacheControl": "options",
     "Catalog": "catalog",
     "CerebrasAdapterError": "errors",
     "CerebrasClient": "_client",
@@ -79,10 +87,14 @@ _LAZY: dict[str, str] = {
     "ModelInfo": "catalog",
     "NoEndpointsError": "errors",
     "NotFoundError": "errors",
+    "OpenRouterAPI": "_openrouter_api",
+    "OpenRouterGeneration": "types",
+    "OpenRouterKey": "types",
     "OpenRouterRoute": "routes",
     "PayloadTooLargeError": "errors",
     "PaymentRequiredError": "errors",
     "PermissionDeniedError": "errors",
+    "Plugin": "options",
     "RateLimitError": "errors",
     "RateLimits": "types",
     "RequestTimeoutError": "errors",
@@ -95,10 +107,12 @@ _LAZY: dict[str, str] = {
     "StreamInterruptedError": "errors",
     "TimeInfo": "types",
     "ToolCall": "types",
+    "URLCitation": "types",
     "UnprocessableEntityError": "errors",
     "UnsupportedParameterError": "errors",
     "Usage": "types",
     "ValidationWarning": "_request",
+    "WebPlugin": "options",
     "accumulate": "_streaming",
     "default_catalog": "catalog",
     "replay_reasoning": "reasoning",
@@ -135,10 +149,13 @@ __all__ = [
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
+    "Annotation",
     "AsyncCerebrasClient",
+    "AsyncOpenRouterAPI",
     "AsyncStream",
     "AuthenticationError",
     "BadRequestError",
+    "CacheControl",
     "Catalog",
     "CerebrasAdapterError",
     "CerebrasClient",
@@ -153,10 +170,14 @@ __all__ = [
     "ModelInfo",
     "NoEndpointsError",
     "NotFoundError",
+    "OpenRouterAPI",
+    "OpenRouterGeneration",
+    "OpenRouterKey",
     "OpenRouterRoute",
     "PayloadTooLargeError",
     "PaymentRequiredError",
     "PermissionDeniedError",
+    "Plugin",
     "RateLimitError",
     "RateLimits",
     "RequestTimeoutError",
@@ -169,10 +190,12 @@ __all__ = [
     "StreamInterruptedError",
     "TimeInfo",
     "ToolCall",
+    "URLCitation",
     "UnprocessableEntityError",
     "UnsupportedParameterError",
     "Usage",
     "ValidationWarning",
+    "WebPlugin",
     "__version__",
     "accumulate",
     "default_catalog",

@@ -40,6 +40,7 @@ from typing_extensions import Unpack
 
 from ._deadline import Alarm, CallClock, arm_async, arm_sync
 from ._headers import check_api_key, check_headers
+from ._openrouter_api import AsyncOpenRouterAPI, OpenRouterAPI
 from ._pool import async_transports, sync_transports
 from ._request import (
     PreparedRequest,
@@ -590,12 +591,11 @@ class CerebrasClient(_ClientCore):
         if http_client is None:
             # httpx reads the proxy variables only for a transport it builds; ours come with theirs as mounts.
             transport, mounts = sync_transports(limits or DEFAULT_LIMITS, _shared_ssl_context(), proxy)
-            http_client = httpx.Client(
-                timeout=self.timeout, follow_redirects=True, transport=transport, mounts=mounts
-            )
+            http_client = httpx.Client(timeout=self.timeout, follow_redirects=True, transport=transport, mounts=mounts)
         self._http = http_client
         self.chat = _Chat(self)
         self.models = _Models(self)
+        self.openrouter = OpenRouterAPI(self)
         if warm_up:
             threading.Thread(target=self.warm_up, name="cerebras-warm-up", daemon=True).start()
 
@@ -712,6 +712,7 @@ class AsyncCerebrasClient(_ClientCore):
         self._http = http_client
         self.chat = _AsyncChat(self)
         self.models = _AsyncModels(self)
+        self.openrouter = AsyncOpenRouterAPI(self)
         self._warm_task: asyncio.Task[bool] | None = None
         if warm_up:
             # Never block the event loop: warm in a task when a loop is running, otherwise skip (there is

@@ -21,9 +21,12 @@ assistant-only history, ``max_tokens``, ``stream_options``, ``n`` and the penalt
 Every shape the API's schema fixes is checked too (docs/api-facts.md#message-fields, docs/api-facts.md#tool-definitions,
 docs/api-facts.md#response-format; the SPEC is ``additionalProperties: false`` throughout): message content is a string
 or a list of parts, tool calls, tools, ``tool_choice``, ``response_format``, ``prediction`` and ``stream_options`` have
-their documented fields with their types. Fuzzed input (``tests/test_fuzz_requests.py``) must end in a
-``RequestValidationError`` naming the parameter, never in a ``TypeError``, and ``encode_body`` guarantees the body that
-leaves is strict JSON: no NaN or infinity, no lone surrogate, nothing pydantic cannot serialise.
+their documented fields with their types. OpenRouter's ``plugins`` (the web plugin's fields) and ``cache_control``
+markers (top level and on content parts) are checked here on both routes; what each route does with them is ``routes``'
+(docs/api-facts.md#openrouter-web-search, docs/api-facts.md#prompt-caching). Fuzzed input
+(``tests/test_fuzz_requests.py``) must end in a ``RequestValidationError`` naming the parameter, never in a
+``TypeError``, and ``encode_body`` guarantees the body that leaves is strict JSON: no NaN or infinity, no lone
+surrogate, nothing pydantic cannot serialise.
 """
 
 from __future__ import annotations
@@ -45,7 +48,16 @@ import pydantic_core
 from ._rules import DEFAULT_API_VERSION, RequestFacts, RuleRun
 from .catalog import Catalog, ModelInfo
 from .errors import RequestValidationError, UnsupportedParameterError
-from .options import HEADER_OPTIONS, KNOWN_UNSUPPORTED, OPTION_NAMES, option_adapter, option_descriptions
+from .options import (
+    HEADER_OPTIONS,
+    KNOWN_UNSUPPORTED,
+    ONLINE_SUFFIX,
+    OPENROUTER_PLUGIN_IDS,
+    OPTION_NAMES,
+    WEB_SEARCH_ENGINES,
+    option_adapter,
+    option_descriptions,
+)
 
 __all__ = [
     "VALIDATION_MODES",
@@ -80,7 +92,19 @@ _NAME_FIELD = frozenset({"name"})
 _STREAM_OPTIONS_FIELDS = frozenset({"include_usage"})
 _PREDICTION_FIELDS = frozenset({"type", "content"})
 _TEXT_PART_FIELDS = frozenset({"type", "text"})
-_IMAGE_PART_FIELDS = {kind: frozenset({"type", kind}) for kind in ("image_url", "image")}
+# Every content part may carry OpenRouter's prompt-caching marker; the Cerebras route removes it before sending
+# (docs/api-facts.md#prompt-caching).
+_CACHE_CONTROL = "cache_control"
+_CACHE_CONTROL_FIELDS = frozenset({"type", "ttl"})
+_CACHE_CONTROL_FIX = 'use {"type": "ephemeral"} or {"type": "ephemeral", "ttl": "5m" | "1h"}'
+_TEXT_CONTENT_PART_FIELDS = _TEXT_PART_FIELDS | {_CACHE_CONTROL}
+_IMAGE_PART_FIELDS = {kind: frozenset({"type", kind, _CACHE_CONTROL}) for kind in ("image_url", "image")}
+# OpenRouter's web plugin (docs/api-facts.md#openrouter-web-search).
+_WEB_PLUGIN_FIELDS = frozenset({"id", "engine", "max_results", "search_prompt", "include_domains", "exclude_domains"})
+_WEB_PLUGIN_FIX = (
+    'use {"id": "web", "engine"?: one of ' + ", ".join(WEB_SEARCH_ENGINES) + ', "max_results"?: int >= 1, '
+    '"search_prompt"?: str, "include_domains"?: [str], "exclude_domains"?: [str]}'
+)
 _JSON_SCHEMA_FIX = f"json_schema takes only {sorted(_JSON_SCHEMA_FIELDS)}"
 _TOOL_FUNCTION_FIX = f"a function takes only {sorted(_TOOL_FUNCTION_FIELDS)}"
 # Tool names: letters, digits, '_' and '-', at most 64 (docs/api-facts.md#tool-definitions, docs).
@@ -181,7 +205,8 @@ def prepare_chat_request(
         raise RequestValidationError(
             "'model' must be a non-empty string.", param="model", fix="pass a model id such as 'gpt-oss-120b'"
         )
-    info = catalog.get(model)
+    # "<id>:online" is the model with OpenRouter's web plugin: its capabilities are the model's.
+    info = catalog.get(model.removesuffix(ONLINE_SUFFIX))
     report = _Report(check_validation_mode(validation))
     opts = _known_options(options, model, unsupported_params, report)
     version = _api_version(opts)
@@ -589,7 +614,7 @@ def _check_parts(
             )
         kind = part.get("type")
         if kind == "text":
-            allowed: frozenset[str] = _TEXT_PART_FIELDS
+            allowed: frozenset[str] = _TEXT_CONTENT_PART_FIELDS
             if not isinstance(part.get("text"), str):
                 raise RequestValidationError(
                     f"{at}.text must be a string; got {_show(part.get('text'))}.",
@@ -608,6 +633,8 @@ def _check_parts(
                 model=model,
                 fix=_PARTS_FIX,
             )
+        if _CACHE_CONTROL in part:
+            _check_cache_control(part[_CACHE_CONTROL], f"{at}.{_CACHE_CONTROL}", model)
         if part.keys() <= allowed:
             continue
         extra = [k for k in part if k not in allowed]
@@ -825,7 +852,78 @@ def _check_prediction(value: Mapping[str, Any], model: str) -> None:
         _no_extra_fields(part, _TEXT_PART_FIELDS, f"prediction.content.{j}", model, fix)
 
 
+def _check_cache_control(value: Any, where: str, model: str) -> None:
+    """OpenRouter's caching marker, on a content part or at the top level (docs/api-facts.md#prompt-caching)."""
+    if not _is_map(value) or value.get("type") != "ephemeral":
+        raise RequestValidationError(
+            f"{where}={_show(value)} is not a prompt-caching marker.", param=where, model=model, fix=_CACHE_CONTROL_FIX
+        )
+    _no_extra_fields(value, _CACHE_CONTROL_FIELDS, where, model, _CACHE_CONTROL_FIX)
+    if "ttl" in value and value["ttl"] not in ("5m", "1h"):
+        raise RequestValidationError(
+            f"{where}.ttl={_show(value['ttl'])}: OpenRouter takes '5m' or '1h'.",
+            param=f"{where}.ttl",
+            model=model,
+            fix=_CACHE_CONTROL_FIX,
+        )
+
+
+def _check_top_cache_control(value: Any, model: str) -> None:
+    _check_cache_control(value, "cache_control", model)
+
+
+def _check_plugins(plugins: Any, model: str) -> None:
+    """OpenRouter plugins (docs/api-facts.md#openrouter-web-search): the web plugin's fields are checked; another
+    documented plugin passes with its own fields."""
+    for i, plugin in enumerate(plugins):
+        where = f"plugins.{i}"
+        plugin_id = plugin.get("id") if _is_map(plugin) else None
+        if plugin_id not in OPENROUTER_PLUGIN_IDS:
+            raise RequestValidationError(
+                f"{where}.id={_show(plugin_id)} is not a plugin OpenRouter documents.",
+                param=f"{where}.id",
+                model=model,
+                fix="use one of " + ", ".join(OPENROUTER_PLUGIN_IDS) + ' (web search: {"id": "web"})',
+            )
+        if plugin_id == "web":
+            _check_web_plugin(plugin, where, model)
+
+
+def _check_web_plugin(plugin: Mapping[str, Any], where: str, model: str) -> None:
+    _no_extra_fields(plugin, _WEB_PLUGIN_FIELDS, where, model, _WEB_PLUGIN_FIX)
+    engine = plugin.get("engine")
+    if engine is not None and engine not in WEB_SEARCH_ENGINES:
+        raise RequestValidationError(
+            f"{where}.engine={_show(engine)} is not a web search engine OpenRouter offers.",
+            param=f"{where}.engine",
+            model=model,
+            fix="use one of " + ", ".join(WEB_SEARCH_ENGINES) + ", or leave engine out (OpenRouter picks)",
+        )
+    results = plugin.get("max_results")
+    if results is not None and (type(results) is not int or results < 1):
+        raise RequestValidationError(
+            f"{where}.max_results={_show(results)} must be an integer >= 1.",
+            param=f"{where}.max_results",
+            model=model,
+            fix="pass max_results=5 (OpenRouter's default), or leave it out",
+        )
+    _optional_type(plugin, "search_prompt", str, where, model, "a string")
+    for key in ("include_domains", "exclude_domains"):
+        domains = plugin.get(key)
+        if domains is None:
+            continue
+        if not isinstance(domains, (list, tuple)) or not all(isinstance(d, str) and d for d in domains):
+            raise RequestValidationError(
+                f"{where}.{key}={_show(domains)} must be a list of domain names.",
+                param=f"{where}.{key}",
+                model=model,
+                fix=f'pass {key}=["example.com", "*.substack.com"], or leave it out',
+            )
+
+
 _OPTION_SHAPES: tuple[tuple[str, Callable[[Any, str], None]], ...] = (
+    ("plugins", _check_plugins),
+    ("cache_control", _check_top_cache_control),
     ("response_format", _check_response_format_shape),
     ("tools", _check_tools_shape),
     ("tool_choice", _check_tool_choice_shape),

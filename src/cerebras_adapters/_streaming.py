@@ -38,6 +38,7 @@ from .errors import (
     status_error,
 )
 from .types import (
+    Annotation,
     ChatCompletion,
     ChatCompletionChunk,
     ChatCompletionMessage,
@@ -468,6 +469,7 @@ class AsyncStream(_StreamBase):
 
 class _ChoiceBuilder:
     __slots__ = (
+        "annotations",
         "content",
         "finish_reason",
         "logprobs",
@@ -483,6 +485,7 @@ class _ChoiceBuilder:
         self.content: list[str] = []
         self.reasoning: list[str] = []
         self.reasoning_details: list[dict[str, Any]] = []
+        self.annotations: list[Annotation] = []
         self.tools: dict[int, dict[str, Any]] = {}
         self.finish_reason: str | None = None
         self.logprobs: list[Any] | None = None
@@ -493,7 +496,8 @@ def accumulate(chunks: Iterable[ChatCompletionChunk]) -> ChatCompletion:
     """Assemble streamed chunks into the ``ChatCompletion`` a non-streamed call would have returned.
 
     Tool calls are merged by ``index``: incremental ones (gpt-oss: id and name on the first fragment, then
-    argument fragments, RT-13) and one-piece ones (llama/qwen/GLM, RT-15) give the same result. ``usage``,
+    argument fragments, RT-13) and one-piece ones (llama/qwen/GLM, RT-15) give the same result. Annotations (web
+    search citations, OpenRouter) are appended in the order the deltas carried them. ``usage``,
     ``time_info``, the service tiers and ``provider`` are taken from whichever chunk carried them, as the
     adapters' ``StreamTail`` (``_output``) reads them.
     """
@@ -514,6 +518,8 @@ def accumulate(chunks: Iterable[ChatCompletionChunk]) -> ChatCompletion:
                 b.reasoning.append(delta.reasoning)
             if delta.reasoning_details:
                 b.reasoning_details.extend(delta.reasoning_details)
+            if delta.annotations:
+                b.annotations.extend(delta.annotations)
             if delta.tool_calls:
                 for position, call in enumerate(delta.tool_calls):
                     key = call.index if call.index is not None else position
@@ -553,6 +559,7 @@ def accumulate(chunks: Iterable[ChatCompletionChunk]) -> ChatCompletion:
             reasoning="".join(b.reasoning) if b.reasoning else None,
             tool_calls=tool_calls or None,
             reasoning_details=b.reasoning_details or None,
+            annotations=b.annotations or None,
         )
         choices.append(
             Choice(

@@ -25,12 +25,19 @@ from typing_extensions import TypedDict
 __all__ = [
     "HEADER_OPTIONS",
     "KNOWN_UNSUPPORTED",
+    "ONLINE_SUFFIX",
+    "OPENROUTER_ONLY",
+    "OPENROUTER_PLUGIN_IDS",
     "OPTION_NAMES",
+    "WEB_SEARCH_ENGINES",
+    "CacheControl",
     "ChatCompletionOptions",
     "Message",
+    "Plugin",
     "ReasoningEffort",
     "ReasoningFormat",
     "ServiceTier",
+    "WebPlugin",
     "option_adapter",
     "option_descriptions",
     "options_markdown",
@@ -44,6 +51,50 @@ INT32_MAX = 2**31 - 1
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 Message = Mapping[str, Any]
 """A chat message as the API takes it: ``{"role": ..., "content": ..., ...}`` (docs/api-facts.md#message-fields)."""
+
+# OpenRouter's plugins and prompt-caching marker (docs/api-facts.md#openrouter-web-search,
+# docs/api-facts.md#prompt-caching).
+WebSearchEngine = Literal["native", "exa", "firecrawl", "parallel", "perplexity"]
+WEB_SEARCH_ENGINES: tuple[str, ...] = ("native", "exa", "firecrawl", "parallel", "perplexity")
+#: The plugin ids OpenRouter documents for chat completions; only ``web`` has fields this library checks.
+OPENROUTER_PLUGIN_IDS: tuple[str, ...] = (
+    "web",
+    "moderation",
+    "web-fetch",
+    "file-parser",
+    "response-healing",
+    "context-compression",
+    "auto-router",
+    "auto-beta-router",
+    "pareto-router",
+    "fusion",
+)
+#: A model id ending in this asks OpenRouter for web search: exactly ``plugins=[{"id": "web"}]``.
+ONLINE_SUFFIX = ":online"
+
+
+class CacheControl(TypedDict, total=False):
+    """A prompt-caching breakpoint, as OpenRouter takes it on a content part or at the top level of a request.
+
+    Cerebras caches prompts automatically and takes no marker: the direct route removes it before sending."""
+
+    type: Literal["ephemeral"]
+    ttl: Literal["5m", "1h"]
+
+
+class WebPlugin(TypedDict, total=False):
+    """OpenRouter's web search plugin: ``{"id": "web", ...}``. Every field but ``id`` is optional."""
+
+    id: Literal["web"]
+    engine: WebSearchEngine
+    max_results: int
+    search_prompt: str
+    include_domains: Sequence[str]
+    exclude_domains: Sequence[str]
+
+
+Plugin = WebPlugin | Mapping[str, Any]
+"""An OpenRouter plugin: the web plugin, or another documented one (``{"id": "moderation"}``, …) with its fields."""
 
 
 class ChatCompletionOptions(TypedDict, total=False):
@@ -92,9 +143,7 @@ class ChatCompletionOptions(TypedDict, total=False):
         str | Sequence[str],
         Field(description=("Up to 4 stop sequences; the stop text is not included in the output.")),
     ]
-    n: Annotated[
-        int, Field(ge=1, le=INT32_MAX, description="Number of choices (n > 1 is undocumented by Cerebras).")
-    ]
+    n: Annotated[int, Field(ge=1, le=INT32_MAX, description="Number of choices (n > 1 is undocumented by Cerebras).")]
     frequency_penalty: Annotated[
         float, Field(ge=-2, le=2, allow_inf_nan=False, description="-2 to 2 (accepted since 2026).")
     ]
@@ -200,6 +249,27 @@ class ChatCompletionOptions(TypedDict, total=False):
         ),
     ]
     user: Annotated[str, Field(description="End-user id for abuse monitoring.")]
+    # -- OpenRouter route only ---------------------------------------------------------------------------
+    plugins: Annotated[
+        Sequence[Plugin],
+        Field(
+            description=(
+                "OpenRouter route only: plugins such as web search, [{id: 'web', engine?, max_results?, "
+                "search_prompt?, include_domains?, exclude_domains?}] (citations come back in "
+                "message.annotations). Refused on the Cerebras route, which has no web search."
+            )
+        ),
+    ]
+    cache_control: Annotated[
+        CacheControl,
+        Field(
+            description=(
+                "{type: 'ephemeral', ttl?: '5m' or '1h'}: OpenRouter's prompt-caching marker, also accepted on "
+                "content parts. Sent on the OpenRouter route; removed on the Cerebras route, which caches "
+                "automatically (usage.prompt_tokens_details.cached_tokens shows hits)."
+            )
+        ),
+    ]
     model_parameters: Annotated[
         Mapping[str, Any],
         Field(description=("Per-model parameters, validated by the server for models that declare them.")),
@@ -292,8 +362,10 @@ KNOWN_UNSUPPORTED: dict[str, str] = {
     "top_k": "Cerebras supports top_p, not top_k",
     "repetition_penalty": "use frequency_penalty / presence_penalty",
     "safety_identifier": "use user",
-    "cache_control": "prompt caching is automatic on Cerebras",
 }
+
+# Options only the OpenRouter route sends: plugins are refused on the Cerebras route, cache_control is removed there.
+OPENROUTER_ONLY = frozenset({"plugins", "cache_control"})
 
 
 def options_markdown() -> str:
@@ -308,6 +380,8 @@ def options_markdown() -> str:
             where = "body `max_completion_tokens`"
         elif name in LOCAL_OPTIONS:
             where = "not sent"
+        elif name in OPENROUTER_ONLY:
+            where = "body (OpenRouter route only)"
         else:
             where = "body"
         rows.append(f"| `{name}` | {where} | {desc.replace('|', '/')} |")

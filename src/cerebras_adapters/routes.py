@@ -12,11 +12,14 @@ Facts relied on (docs/api-facts.md#openrouter): ``order`` + ``require_parameters
 parameter is a 404 "No endpoints found that can handle the requested parameters"
 (docs/api-facts.md#openrouter-parameters); reasoning is requested with a ``reasoning`` object
 (docs/api-facts.md#openrouter-reasoning); attribution headers are ``HTTP-Referer`` + ``X-OpenRouter-Title`` /
-``X-Title`` (docs/api-facts.md#openrouter-attribution).
+``X-Title`` (docs/api-facts.md#openrouter-attribution); web search (``plugins``, the ``:online`` model suffix) is
+OpenRouter's and Cerebras has none (docs/api-facts.md#openrouter-web-search); ``cache_control`` is OpenRouter's caching
+marker, which Cerebras does not take because it caches automatically (docs/api-facts.md#prompt-caching).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import warnings
 from collections.abc import Mapping
@@ -33,11 +36,13 @@ from .errors import (
     RoutingError,
     UnsupportedParameterError,
 )
+from .options import ONLINE_SUFFIX
 
 __all__ = ["CerebrasRoute", "OpenRouterRoute", "Route", "RouteName", "resolve_base_url", "resolve_route"]
 
 RouteName = Literal["cerebras", "openrouter"]
 INTEGRATION_NAME = "cerebras-adapters"
+logger = logging.getLogger("cerebras_adapters")
 
 
 class Route:
@@ -76,6 +81,65 @@ class CerebrasRoute(Route):
 
     def default_headers(self) -> dict[str, str]:
         return {"X-Cerebras-3rd-Party-Integration": self.integration}
+
+    def shape(self, request: PreparedRequest, catalog: Catalog) -> None:
+        body = request.body
+        model = request.model
+        if "plugins" in body:
+            param = "extra_body.plugins" if "plugins" in request.extra_body_keys else "plugins"
+            raise UnsupportedParameterError(
+                "plugins are OpenRouter's (web search and others); Cerebras has no web search or plugins, and its "
+                "API rejects the field.",
+                param=param,
+                model=model,
+                fix="create the client with route='openrouter' to search the web (still served by Cerebras), or "
+                "drop plugins",
+            )
+        if model.endswith(ONLINE_SUFFIX):
+            raise UnsupportedParameterError(
+                f"{model!r} asks OpenRouter for web search (the {ONLINE_SUFFIX!r} suffix); Cerebras has no web search.",
+                param="model",
+                model=model,
+                fix=f"create the client with route='openrouter', or use {model.removesuffix(ONLINE_SUFFIX)!r}",
+            )
+        _strip_cache_control(request)
+
+
+_cache_note_logged = False
+
+
+def _strip_cache_control(request: PreparedRequest) -> None:
+    """Remove OpenRouter's ``cache_control`` markers (top level and content parts) for the Cerebras API, which
+    caches automatically and rejects unknown fields. The caller's messages are copied, never changed."""
+    body = request.body
+    stripped = body.pop("cache_control", None) is not None
+    messages = body.get("messages")
+    if isinstance(messages, list):
+        for i, message in enumerate(messages):
+            if not isinstance(message, dict):
+                continue
+            for key in ("content", "reasoning"):  # the two fields that take content parts
+                parts = message.get(key)
+                if type(parts) is list and any(isinstance(p, dict) and "cache_control" in p for p in parts):
+                    unmarked = [
+                        {k: v for k, v in p.items() if k != "cache_control"} if isinstance(p, dict) else p
+                        for p in parts
+                    ]
+                    message = messages[i] = {**message, key: unmarked}
+                    stripped = True
+    if stripped:
+        _note_automatic_caching()
+
+
+def _note_automatic_caching() -> None:
+    # Once per process, at INFO: the request is fine as sent, there is nothing for the caller to fix.
+    global _cache_note_logged
+    if not _cache_note_logged:
+        _cache_note_logged = True
+        logger.info(
+            "cache_control removed: Cerebras caches prompts automatically and takes no marker; "
+            "usage.prompt_tokens_details.cached_tokens shows the cache hits. (Logged once.)"
+        )
 
 
 # Cerebras options with no OpenRouter equivalent: sending them under require_parameters would 404, and
@@ -192,15 +256,17 @@ class OpenRouterRoute(Route):
         body = request.body
         model = request.model
         if "/" not in model:
-            info = request.info or catalog.get(model)
+            # "<id>:online" keeps its suffix on the OpenRouter id: the web plugin on the same pinned model.
+            base = model.removesuffix(ONLINE_SUFFIX)
+            info = request.info or catalog.get(base)
             if info is None or not info.openrouter_id:
                 raise UnsupportedParameterError(
-                    f"No OpenRouter id is known for {model!r}.",
+                    f"No OpenRouter id is known for {base!r}.",
                     param="model",
                     model=model,
                     fix="pass the OpenRouter id (author/slug, e.g. 'openai/gpt-oss-120b') as model",
                 )
-            body["model"] = info.openrouter_id
+            body["model"] = info.openrouter_id + model[len(base) :]
         for name, why in _NOT_ON_OPENROUTER.items():
             if name in body:
                 raise UnsupportedParameterError(

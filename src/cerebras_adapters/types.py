@@ -18,6 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "Annotation",
     "ChatCompletion",
     "ChatCompletionChunk",
     "ChatCompletionMessage",
@@ -29,12 +30,15 @@ __all__ = [
     "Logprobs",
     "Model",
     "ModelList",
+    "OpenRouterGeneration",
+    "OpenRouterKey",
     "PromptTokensDetails",
     "RateLimits",
     "TimeInfo",
     "TokenLogprob",
     "ToolCall",
     "TopLogprob",
+    "URLCitation",
     "Usage",
 ]
 
@@ -127,6 +131,24 @@ class Logprobs(_Wire):
     refusal: list[TokenLogprob] | None = None
 
 
+class URLCitation(_Wire):
+    """A web source the answer cites (OpenAI's annotation schema, as OpenRouter's web search returns it;
+    docs/api-facts.md#openrouter-web-search). ``content`` is OpenRouter's addition: the cited page's text."""
+
+    url: str = ""
+    title: str | None = None
+    content: str | None = None
+    start_index: int | None = None
+    end_index: int | None = None
+
+
+class Annotation(_Wire):
+    """An annotation on the assistant's message; ``url_citation`` is set when ``type`` is ``"url_citation"``."""
+
+    type: str = "url_citation"
+    url_citation: URLCitation | None = None
+
+
 class ChatCompletionMessage(_Wire):
     """The assistant's message. ``content`` is absent when only tool calls come back (RT-01, RT-14);
     ``reasoning`` is the field name on the wire, never ``reasoning_content`` (docs/api-facts.md#reasoning-output).
@@ -137,6 +159,7 @@ class ChatCompletionMessage(_Wire):
     reasoning: str | None = None
     tool_calls: list[ToolCall] | None = None
     reasoning_details: list[dict[str, Any]] | None = None
+    annotations: list[Annotation] | None = None  # web search citations (OpenRouter route)
 
 
 class Choice(_Wire):
@@ -243,6 +266,16 @@ class ChatCompletion(_Response):
     object: str = "chat.completion"
     choices: list[Choice] = []
 
+    @property
+    def generation_id(self) -> str | None:
+        """The OpenRouter generation id (``client.openrouter.generation(...)`` reads its record), or None for a
+        completion from the Cerebras route. OpenRouter's completion ids are its generation ids, ``gen-…``
+        (docs/api-facts.md#openrouter-monitoring); Cerebras' are ``chatcmpl-…``."""
+        return self.id if self.id.startswith(_GENERATION_PREFIX) else None
+
+
+_GENERATION_PREFIX = "gen-"
+
 
 class ChoiceDelta(_Wire):
     role: str | None = None
@@ -250,6 +283,7 @@ class ChoiceDelta(_Wire):
     reasoning: str | None = None
     tool_calls: list[ToolCall] | None = None
     reasoning_details: list[dict[str, Any]] | None = None
+    annotations: list[Annotation] | None = None  # OpenRouter sends a stream's citations in a delta near its end
 
 
 class ChunkChoice(_Wire):
@@ -283,6 +317,53 @@ class Model(_Wire):
 class ModelList(_Wire):
     object: str | None = "list"
     data: list[Model] = []
+
+
+class OpenRouterKey(_Wire):
+    """``GET /api/v1/key``'s ``data``: the OpenRouter key's label, credit limit and usage in USD
+    (docs/api-facts.md#openrouter-monitoring). ``limit`` and ``limit_remaining`` are None for a key with no limit;
+    other fields OpenRouter sends are kept as extras."""
+
+    label: str | None = None
+    limit: float | None = None
+    limit_remaining: float | None = None
+    limit_reset: str | None = None
+    usage: float | None = None
+    usage_daily: float | None = None
+    usage_weekly: float | None = None
+    usage_monthly: float | None = None
+    is_free_tier: bool | None = None
+    rate_limit: dict[str, Any] | None = None  # deprecated by OpenRouter, still sent by some
+
+
+class OpenRouterGeneration(_Wire):
+    """``GET /api/v1/generation?id=``'s ``data``: what OpenRouter recorded about one completion: who served it
+    (``provider_name``), tokens (``tokens_*`` by OpenRouter's count, ``native_tokens_*`` by the provider's), cost in
+    USD, latency and generation time in ms (docs/api-facts.md#openrouter-monitoring). Other fields are extras."""
+
+    id: str = ""
+    model: str | None = None
+    provider_name: str | None = None
+    total_cost: float | None = None
+    usage: float | None = None
+    tokens_prompt: int | None = None
+    tokens_completion: int | None = None
+    native_tokens_prompt: int | None = None
+    native_tokens_completion: int | None = None
+    native_tokens_reasoning: int | None = None
+    native_tokens_cached: int | None = None
+    latency: float | None = None
+    generation_time: float | None = None
+    streamed: bool | None = None
+    cancelled: bool | None = None
+    finish_reason: str | None = None
+    native_finish_reason: str | None = None
+    num_search_results: int | None = None
+    created_at: str | None = None
+
+    @property
+    def served_by_cerebras(self) -> bool:
+        return "cerebras" in (self.provider_name or "").lower()
 
 
 FinishReason = Literal["stop", "length", "tool_calls", "content_filter"]
