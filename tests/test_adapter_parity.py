@@ -227,6 +227,13 @@ CASES: dict[str, Case] = {
         route="openrouter",
         expect={"provider": "Cerebras", "cost": _positive, "generation_id": lambda g: g.startswith("gen-")},
     ),
+    "OpenRouter web search citations": Case(
+        "gpt-oss-120b",
+        [{"role": "user", "content": "Latest quantum computing news?"}],
+        {"plugins": [{"id": "web", "max_results": 2}]},
+        route="openrouter",
+        expect={"annotations": lambda a: [n["type"] for n in a] == ["url_citation", "url_citation"]},
+    ),
     "logprobs": Case(
         "gpt-oss-120b",
         options={"logprobs": True, "top_logprobs": 2},
@@ -323,6 +330,8 @@ def through_litellm(world: World, case: Case, stream: bool) -> Seen:
         response = litellm.completion(**kwargs)
         extras = _extras_in(response._hidden_params)
     message = response.choices[0].message
+    if getattr(message, "annotations", None):
+        extras["annotations"] = message.annotations  # where LiteLLM carries citations, as for OpenAI's web search
     usage = response.usage
     return Seen(
         content=message.content or "",

@@ -28,7 +28,12 @@ Decisions, each made here once (the adapters used to disagree; docs/adapters.md 
 * **Provider, cost, generation id.** Surfaced whenever the response carries them, on any route (LiteLLM gated
   them on the OpenRouter route; the direct API never sends them, so the response is the one authority).
   ``generation_id`` is the response id of a response that names its serving ``provider`` (OpenRouter's
-  responses only), the id OpenRouter's generation endpoint takes (api-facts "OpenRouter usage").
+  responses only), the id OpenRouter's generation endpoint takes (api-facts "OpenRouter monitoring").
+* **Citations.** ``annotations``: the message's annotations (OpenRouter's web search sends
+  ``url_citation`` items in OpenAI's schema, api-facts "OpenRouter web search"), as wire-shaped dicts; a stream's
+  are those its deltas carried for choice 0, appended in order (OpenRouter sends them in a delta near the end).
+  LangChain shows them in ``response_metadata`` and as standard citations on the text block; LiteLLM on
+  ``message.annotations`` / ``delta.annotations``, where its own stream assembly joins them.
 * **Usage details.** The server's detail counts, flat (``cached_tokens``, ``reasoning_tokens``,
   ``accepted_prediction_tokens``, ``rejected_prediction_tokens``, ``image_tokens``) and ``cost``, present
   when the server sent them; the totals stay in each framework's own usage field. The two prediction counts
@@ -77,6 +82,7 @@ __all__ = [
     "ResponseExtras",
     "StreamTail",
     "WholeStream",
+    "annotation_dicts",
     "aopen_stream",
     "completion_as_chunks",
     "has_delta",
@@ -116,6 +122,8 @@ class ResponseExtras(TypedDict, total=False):
     image_tokens: int
     logprobs: dict[str, Any]
     reasoning_logprobs: dict[str, Any]
+    annotations: list[dict[str, Any]]
+    """The message's annotations (url citations of OpenRouter's web search), wire-shaped."""
 
 
 EXTRA_KEYS: tuple[str, ...] = tuple(ResponseExtras.__annotations__)
@@ -150,6 +158,7 @@ def _extras(
     usage: Usage | None,
     logprobs: Logprobs | None,
     reasoning_logprobs: Logprobs | None,
+    annotations: Sequence[Any] | None = None,
 ) -> ResponseExtras:
     out = ResponseExtras()
     if request_id:
@@ -187,6 +196,19 @@ def _extras(
         out["logprobs"] = logprobs.to_dict()
     if reasoning_logprobs is not None and reasoning_logprobs.content is not None:
         out["reasoning_logprobs"] = reasoning_logprobs.to_dict()
+    if annotations:
+        out["annotations"] = annotation_dicts(annotations)
+    return out
+
+
+def annotation_dicts(annotations: Sequence[Any] | None) -> list[dict[str, Any]]:
+    """Annotations as the wire's dicts (``{"type": "url_citation", "url_citation": {...}}``), typed or not."""
+    out: list[dict[str, Any]] = []
+    for item in annotations or ():
+        if isinstance(item, Mapping):
+            out.append(dict(item))
+        elif callable(getattr(item, "to_dict", None)):
+            out.append(item.to_dict())
     return out
 
 
@@ -204,6 +226,7 @@ def response_extras(completion: ChatCompletion, index: int = 0) -> ResponseExtra
         usage=completion.usage,
         logprobs=choice.logprobs if choice is not None else None,
         reasoning_logprobs=choice.reasoning_logprobs if choice is not None else None,
+        annotations=choice.message.annotations if choice is not None else None,
     )
 
 
@@ -297,6 +320,7 @@ class StreamTail:
     """
 
     __slots__ = (
+        "_annotations",
         "_finish",
         "_logprobs",
         "_reasoning_logprobs",
@@ -318,6 +342,7 @@ class StreamTail:
         self._finish: dict[int, str] = {}
         self._logprobs: list[TokenLogprob] | None = None
         self._reasoning_logprobs: list[TokenLogprob] | None = None
+        self._annotations: list[Any] | None = None
 
     def observe(self, chunk: ChatCompletionChunk) -> None:
         if self.first is None:
@@ -346,6 +371,11 @@ class StreamTail:
                     if self._reasoning_logprobs is None:
                         self._reasoning_logprobs = []
                     self._reasoning_logprobs.extend(logprobs.content)
+                annotations = choice.delta.annotations
+                if annotations:
+                    if self._annotations is None:
+                        self._annotations = []
+                    self._annotations.extend(annotations)
 
     @property
     def finish_reason(self) -> str | None:
@@ -377,6 +407,7 @@ class StreamTail:
             reasoning_logprobs=(
                 Logprobs(content=self._reasoning_logprobs) if self._reasoning_logprobs is not None else None
             ),
+            annotations=self._annotations,
         )
 
 
@@ -415,6 +446,7 @@ def completion_as_chunks(completion: ChatCompletion) -> list[ChatCompletionChunk
                 else None
             ),
             reasoning_details=message.reasoning_details,
+            annotations=message.annotations,
         )
         choices.append(
             ChunkChoice(

@@ -392,6 +392,7 @@ def test_the_option_table_covers_every_core_option():
     from cerebras_adapters.options import OPTION_NAMES
 
     local = {"disable_reasoning", "timeout", "attempt_timeout", "deadline"}
+    local |= {"plugins", "cache_control"}  # OpenRouter-route options: tests/test_openrouter_adapters.py
     covered = set(EVERY_OPTION) | set(EVERY_OPTION_WITH_PARTNER) | local
     assert covered == set(OPTION_NAMES)
 

@@ -8,7 +8,9 @@ this module only collects the reasoning from LangChain's two places for it (``ad
 What a response surfaces besides the message is the shared output layer's (``cerebras_adapters._output``):
 ``response_metadata`` is LangChain's ``model_provider``/``model_name``/``id``/``finish_reason`` plus the layer's
 extras, tool calls come from the layer's dicts, and a stream's finish reason, usage and extras go on one last
-chunk from the layer's ``StreamTail`` (``StreamTranslator``). No response field is read here.
+chunk from the layer's ``StreamTail`` (``StreamTranslator``). No response field is read here. The layer's
+``annotations`` (OpenRouter's web-search citations) are in ``response_metadata`` and, through this module's
+content translator, standard ``Citation`` annotations on the text block of ``content_blocks``.
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ from .._output import (
     tool_call_dicts,
 )
 from ..errors import RequestValidationError
+from ..routes import CerebrasRoute
+from ..routes import _note_automatic_caching as note_automatic_caching
 from ..types import ChatCompletion, ChatCompletionChunk, Usage
 
 PROVIDER = "cerebras"
@@ -48,25 +52,26 @@ PROVIDER = "cerebras"
 
 def messages_to_wire(model: str, messages: Sequence[BaseMessage], route: str) -> list[dict[str, Any]]:
     """LangChain messages → Cerebras chat messages, with earlier reasoning in the form ``model`` accepts."""
-    wire = [_message_to_wire(m, i) for i, m in enumerate(messages)]
+    keep_markers = route != CerebrasRoute.name
+    wire = [_message_to_wire(m, i, keep_markers) for i, m in enumerate(messages)]
     if any("reasoning_content" in m for m in wire):
         wire = replay_reasoning(model, wire, route=route)
     return wire
 
 
-def _message_to_wire(message: BaseMessage, index: int) -> dict[str, Any]:
+def _message_to_wire(message: BaseMessage, index: int, keep_markers: bool) -> dict[str, Any]:
     out: dict[str, Any]
     if isinstance(message, HumanMessage):
-        out = {"role": "user", "content": _content(message.content, index)}
+        out = {"role": "user", "content": _content(message.content, index, keep_markers)}
     elif isinstance(message, AIMessage):
         out = _assistant_to_wire(message, index)
     elif isinstance(message, SystemMessage):
         role = "developer" if message.additional_kwargs.get("__openai_role__") == "developer" else "system"
-        out = {"role": role, "content": _content(message.content, index)}
+        out = {"role": role, "content": _content(message.content, index, keep_markers)}
     elif isinstance(message, ToolMessage):
         out = {"role": "tool", "tool_call_id": message.tool_call_id, "content": _tool_content(message.content)}
     elif isinstance(message, ChatMessage):
-        out = {"role": message.role, "content": _content(message.content, index)}
+        out = {"role": message.role, "content": _content(message.content, index, keep_markers)}
     else:
         raise RequestValidationError(
             f"messages.{index}: {type(message).__name__} has no Cerebras equivalent.",
@@ -113,7 +118,13 @@ def _assistant_to_wire(message: AIMessage, index: int) -> dict[str, Any]:
     return out
 
 
-def _content(content: str | list[str | dict[Any, Any]], index: int) -> str | list[dict[str, Any]]:
+def _content(
+    content: str | list[str | dict[Any, Any]], index: int, keep_markers: bool
+) -> str | list[dict[str, Any]]:
+    """Content blocks → wire content. OpenRouter's prompt-caching marker (``cache_control`` on a block, the form
+    LangChain users write for Anthropic too) is kept where the route takes it (``keep_markers``: OpenRouter). The
+    Cerebras API caches automatically and rejects the field, so there it is left out, with the core's one-time
+    note, and the text-only content stays the plain string every model takes (docs/api-facts.md#prompt-caching)."""
     if isinstance(content, str):
         return content
     parts: list[dict[str, Any]] = []
@@ -122,12 +133,13 @@ def _content(content: str | list[str | dict[Any, Any]], index: int) -> str | lis
             parts.append({"type": "text", "text": block})
             continue
         kind = block.get("type")
+        part: dict[str, Any]
         if kind == "text":
-            parts.append({"type": "text", "text": block.get("text", "")})
+            part = {"type": "text", "text": block.get("text", "")}
         elif kind == "image_url":
-            parts.append({"type": "image_url", "image_url": block["image_url"]})
+            part = {"type": "image_url", "image_url": block["image_url"]}
         elif kind == "image":
-            parts.append({"type": "image_url", "image_url": {"url": _image_url(block, index)}})
+            part = {"type": "image_url", "image_url": {"url": _image_url(block, index)}}
         elif kind in ("reasoning", "thinking", "tool_call", "tool_use"):
             continue
         else:
@@ -136,9 +148,18 @@ def _content(content: str | list[str | dict[Any, Any]], index: int) -> str | lis
                 param=f"messages.{index}.content",
                 fix="send text, or images as base64 on a vision model",
             )
-    if all(p["type"] == "text" for p in parts):
+        if _CACHE_CONTROL in block:
+            if keep_markers:
+                part[_CACHE_CONTROL] = block[_CACHE_CONTROL]
+            else:
+                note_automatic_caching()
+        parts.append(part)
+    if all(p["type"] == "text" and _CACHE_CONTROL not in p for p in parts):
         return "".join(p["text"] for p in parts)  # plain text is the form every model takes
     return parts
+
+
+_CACHE_CONTROL = "cache_control"
 
 
 def _image_url(block: Mapping[str, Any], index: int) -> str:
@@ -403,14 +424,51 @@ def _text_of(content: Any) -> str:
     )
 
 
+def _citation(annotation: Mapping[str, Any]) -> dict[str, Any]:
+    """One wire annotation as langchain-core's standard annotation: a ``url_citation`` becomes a ``Citation``
+    (``url``, ``title``, ``start_index``, ``end_index``, and the cited excerpt OpenRouter sends as ``content``
+    as ``cited_text``; other fields under ``extras``), as langchain-core's OpenAI translator does for OpenAI's
+    url citations; any other type a ``non_standard_annotation`` holding it."""
+    cited = annotation.get("url_citation")
+    if annotation.get("type") != "url_citation" or not isinstance(cited, Mapping):
+        return {"type": "non_standard_annotation", "value": dict(annotation)}
+    out: dict[str, Any] = {"type": "citation"}
+    extras: dict[str, Any] = {}
+    for name, value in cited.items():
+        if name in _CITATION_FIELDS:
+            out[name] = value
+        elif name == "content":
+            out["cited_text"] = value
+        else:
+            extras[name] = value
+    if extras:
+        out["extras"] = extras
+    return out
+
+
+_CITATION_FIELDS = frozenset({"url", "title", "start_index", "end_index"})
+
+
+def _text_block(text: str, annotations: Any, index: str | None = None) -> dict[str, Any] | None:
+    """The text block, with the response's annotations as standard citations (None when neither is there)."""
+    if not text and not annotations:
+        return None
+    block: dict[str, Any] = {"type": "text", "text": text}
+    if annotations:
+        block["annotations"] = [_citation(a) for a in annotations if isinstance(a, Mapping)]
+    if index is not None:
+        block["index"] = index
+    return block
+
+
 def content_blocks(message: AIMessage) -> list[Any]:
     blocks: list[Any] = []
     reasoning = message.additional_kwargs.get("reasoning_content")
     if reasoning:
         blocks.append({"type": "reasoning", "reasoning": reasoning})
-    text = _text_of(message.content)
-    if text:
-        blocks.append({"type": "text", "text": text})
+    text = _text_block(_text_of(message.content), message.response_metadata.get("annotations"))
+    if text is not None:
+        blocks.append(text)
     for call in message.tool_calls:
         blocks.append({"type": "tool_call", "id": call.get("id"), "name": call["name"], "args": call["args"]})
     for bad in message.invalid_tool_calls:
@@ -431,9 +489,9 @@ def chunk_content_blocks(chunk: AIMessageChunk) -> list[Any]:
     reasoning = chunk.additional_kwargs.get("reasoning_content")
     if reasoning:
         blocks.append({"type": "reasoning", "reasoning": reasoning, "index": "lc_reasoning"})
-    text = _text_of(chunk.content)
-    if text:
-        blocks.append({"type": "text", "text": text, "index": "lc_text"})
+    text = _text_block(_text_of(chunk.content), chunk.response_metadata.get("annotations"), "lc_text")
+    if text is not None:
+        blocks.append(text)
     if chunk.chunk_position == "last":
         for call in chunk.tool_calls:
             blocks.append({"type": "tool_call", "id": call.get("id"), "name": call["name"], "args": call["args"]})

@@ -131,6 +131,10 @@ class ChatCerebras(BaseChatModel):
     queue_threshold: int | None = None
     """Milliseconds (50-20000), sent as the ``queue_threshold`` header; only with service_tier flex/auto."""
     prompt_cache_key: str | None = None
+    plugins: list[dict[str, Any]] | None = None
+    """OpenRouter plugins, e.g. ``[{"id": "web", "max_results": 5}]`` for web search (OpenRouter route only: the
+    direct route refuses them, Cerebras has no web search). Citations come back in
+    ``response_metadata["annotations"]`` and as standard citations in ``content_blocks``."""
     user: str | None = None
     model_parameters: dict[str, Any] | None = None
     stream_options: dict[str, Any] | None = None

@@ -13,13 +13,15 @@ validated by the core (``cerebras_adapters._request``), where earlier reasoning 
 * **Responses.** ``fill_model_response`` writes a core ``ChatCompletion`` into LiteLLM's ``ModelResponse``:
   ``message.reasoning`` becomes ``reasoning_content``, usage keeps its token details, and the response extras
   of the shared output layer (``cerebras_adapters._output.response_extras``: ``time_info``, rate limits,
-  request id, service tier, OpenRouter's provider and cost, …) go to ``_hidden_params`` (see
-  ``hidden_params``). Tool calls are the layer's dicts. No response field is read here.
+  request id, service tier, OpenRouter's provider, cost and ``generation_id``, …) go to ``_hidden_params`` (see
+  ``hidden_params``); the layer's ``annotations`` (web-search citations) go on ``message.annotations``, as LiteLLM
+  carries OpenAI's. Tool calls are the layer's dicts. No response field is read here.
 * **Streams.** ``StreamTranslator`` turns core chunks into what LiteLLM's ``CustomStreamWrapper`` keeps intact
   (docs/api-facts.md#litellm-streaming, "mixed" pattern): one ``ModelResponseStream`` per delta (content,
-  ``reasoning_content``, tool calls), then a single final ``GenericStreamingChunk`` dict carrying ``finish_reason``, the
-  real usage and, as provider-specific fields, the layer's extras from its ``StreamTail``. A ``ModelResponseStream``
-  carrying usage would have its usage thrown away and replaced by LiteLLM's own token estimate.
+  ``reasoning_content``, tool calls, ``annotations``), then a single final ``GenericStreamingChunk`` dict
+  carrying ``finish_reason``, the real usage and, as provider-specific fields, the layer's extras from its
+  ``StreamTail`` (all but ``annotations``, sent on their delta). A ``ModelResponseStream`` carrying usage would
+  have its usage thrown away and replaced by LiteLLM's own token estimate.
 * **Model names.** A response's ``model`` is ``<provider>/<model id>``, as LiteLLM's built-in providers name theirs
   (``cerebras/gpt-oss-120b``): LiteLLM resolves the provider of a response from that name (``completion_cost``,
   ``stream_chunk_builder``), and a bare id resolves to none and prints LiteLLM's "Provider List" banner
@@ -45,7 +47,15 @@ from litellm.types.utils import (
     Usage,
 )
 
-from .._output import ResponseExtras, StreamTail, has_delta, response_extras, tool_call_delta_dicts, tool_call_dicts
+from .._output import (
+    ResponseExtras,
+    StreamTail,
+    annotation_dicts,
+    has_delta,
+    response_extras,
+    tool_call_delta_dicts,
+    tool_call_dicts,
+)
 from ..catalog import Catalog
 from ..options import OPTION_NAMES
 from ..reasoning import replay_reasoning
@@ -265,9 +275,10 @@ def openai_rate_limit_headers(limits: RateLimits | None) -> dict[str, str]:
 
 
 def provider_fields(extras: ResponseExtras) -> dict[str, Any]:
-    """The layer's extras as LiteLLM shows them: every key as is, plus ``upstream_provider``, this provider's
-    earlier name for ``provider`` (kept so existing readers keep working)."""
-    out: dict[str, Any] = dict(extras)
+    """The layer's extras as LiteLLM shows them: every key as is but ``annotations`` (which LiteLLM carries on
+    ``message.annotations`` and ``delta.annotations``, as for OpenAI's web search), plus ``upstream_provider``,
+    this provider's earlier name for ``provider`` (kept so existing readers keep working)."""
+    out: dict[str, Any] = {name: value for name, value in extras.items() if name != "annotations"}
     if "provider" in extras:
         out["upstream_provider"] = extras["provider"]
     return out
@@ -308,6 +319,7 @@ def fill_model_response(response: ModelResponse, completion: ChatCompletion, *, 
             role="assistant",
             tool_calls=tool_call_dicts(msg.tool_calls) or None,
             reasoning_content=msg.reasoning,
+            annotations=annotation_dicts(msg.annotations) or None,  # type: ignore[arg-type]  # wire-shaped
         )
         choices.append(
             Choices(
@@ -370,9 +382,10 @@ class StreamTranslator:
         rich = False
         for choice in chunk.choices:
             delta = choice.delta
-            if not has_delta(delta):
+            annotations = delta.annotations
+            if not has_delta(delta) and not annotations:
                 continue
-            rich = rich or bool(delta.content or delta.reasoning or delta.tool_calls)
+            rich = rich or bool(delta.content or delta.reasoning or delta.tool_calls or annotations)
             out.append(
                 StreamingChoices(
                     index=choice.index,
@@ -381,6 +394,7 @@ class StreamTranslator:
                         role=delta.role,
                         reasoning_content=delta.reasoning,
                         tool_calls=tool_call_delta_dicts(delta.tool_calls) or None,
+                        annotations=annotation_dicts(annotations) or None,  # type: ignore[arg-type]
                     ),
                     logprobs=choice.logprobs.to_dict() if choice.logprobs is not None else None,
                 )

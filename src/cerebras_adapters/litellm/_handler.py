@@ -36,6 +36,7 @@ from .._output import WholeStream, aopen_stream, open_stream
 from .._streaming import Stream
 from ..catalog import Catalog, default_catalog
 from ..errors import CerebrasAdapterError, RequestValidationError
+from ..options import ONLINE_SUFFIX
 from ..routes import Route, resolve_route
 from ._convert import ClientSettings, StreamTranslator, fill_model_response, messages_to_wire, split_options
 from ._errors import to_litellm_error
@@ -199,7 +200,8 @@ class CerebrasLLM(CustomLLM):
             user = details.get("user") if isinstance(details, dict) else None
             if isinstance(user, str) and user:
                 options["user"] = user
-        info = self.catalog.get(model)
+        # "<id>:online" (OpenRouter's web search) is named after its model: the price map and get_model_info know it.
+        info = self.catalog.get(model.removesuffix(ONLINE_SUFFIX))
         name = info.id if info is not None else model
         route = _route_name(settings.route)
         try:
