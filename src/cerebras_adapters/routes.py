@@ -128,10 +128,10 @@ def _strip_cache_control(request: PreparedRequest) -> None:
                     message = messages[i] = {**message, key: unmarked}
                     stripped = True
     if stripped:
-        _note_automatic_caching()
+        note_automatic_caching()
 
 
-def _note_automatic_caching() -> None:
+def note_automatic_caching() -> None:
     # Once per process, at INFO: the request is fine as sent, there is nothing for the caller to fix.
     global _cache_note_logged
     if not _cache_note_logged:

@@ -44,7 +44,7 @@ from .._output import (
 )
 from ..errors import RequestValidationError
 from ..routes import CerebrasRoute
-from ..routes import _note_automatic_caching as note_automatic_caching
+from ..routes import note_automatic_caching
 from ..types import ChatCompletion, ChatCompletionChunk, Usage
 
 PROVIDER = "cerebras"
