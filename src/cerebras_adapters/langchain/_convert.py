@@ -43,8 +43,7 @@ from .._output import (
     tool_call_dicts,
 )
 from ..errors import RequestValidationError
-from ..routes import CerebrasRoute
-from ..routes import note_automatic_caching
+from ..routes import CerebrasRoute, note_automatic_caching
 from ..types import ChatCompletion, ChatCompletionChunk, Usage
 
 PROVIDER = "cerebras"

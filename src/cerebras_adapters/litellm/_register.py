@@ -6,10 +6,16 @@ catalog model's prices (USD per million tokens in the catalog, per token in Lite
 capabilities, under ``<provider>/<model id>``. That is what makes ``litellm.completion_cost``,
 ``get_model_info`` and the Router's context-window pre-call checks work for the provider's models.
 
-It also owns the one place the provider reaches into LiteLLM's parameter check (``_accept_cerebras_params``):
-LiteLLM checks the OpenAI parameters of a call to *any* custom provider against one fixed list that lacks
-``reasoning_effort`` and consults nothing the provider registers (docs/api-facts.md#litellm-parameters), so a
-plain ``reasoning_effort=`` would be refused before the handler is reached.
+It also owns the few places the provider reaches into LiteLLM, each a wrapper installed once per process that
+changes LiteLLM's answer only for names under a provider registered to a ``CerebrasLLM``:
+
+* its parameter check (``_accept_cerebras_params``): LiteLLM checks the OpenAI parameters of a call to *any* custom
+  provider against one fixed list that lacks ``reasoning_effort`` and consults nothing the provider registers
+  (docs/api-facts.md#litellm-parameters), so a plain ``reasoning_effort=`` would be refused before the handler is
+  reached;
+* its cost estimate of a stream (``_price_streams_offline``): LiteLLM priced ``<provider>/<id>`` as
+  ``<provider>/<provider>/<id>`` and, for an id containing ``llama-3``, downloaded a Hugging Face tokenizer to do it
+  (docs/api-facts.md#litellm-stream-cost-estimate).
 """
 
 from __future__ import annotations
@@ -18,10 +24,13 @@ import functools
 import logging
 import threading
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
 import litellm
+import litellm.cost_calculator as litellm_cost_calculator
 import litellm.main as litellm_main
+import litellm.utils as litellm_utils
 from litellm.types.utils import LlmProviders
 from litellm.utils import custom_llm_setup
 
@@ -105,6 +114,7 @@ def register(provider: str = PROVIDER, *, catalog: Catalog | None = None) -> Cer
         custom_llm_setup()  # type: ignore[no-untyped-call]
         litellm.register_model(model_cost_entries(provider, catalog if catalog is not None else handler.catalog))
         _accept_cerebras_params()
+        _price_streams_offline()
     return handler
 
 
@@ -116,7 +126,7 @@ def unregister(provider: str = PROVIDER) -> None:
             litellm._custom_providers.remove(provider)
 
 
-# -- LiteLLM's parameter check ------------------------------------------------------------------------------
+# -- reaching into LiteLLM ---------------------------------------------------------------------------------------
 
 
 def _is_ours(provider: object) -> bool:
@@ -126,6 +136,31 @@ def _is_ours(provider: object) -> bool:
     )
 
 
+def _names_ours(model: object) -> bool:
+    """Whether ``model`` is ``<provider>/...`` for a provider registered to a ``CerebrasLLM``."""
+    return isinstance(model, str) and "/" in model and _is_ours(model.split("/", 1)[0])
+
+
+def _wrap_once(
+    module: ModuleType, name: str, wrap: Callable[[Callable[..., Any]], Callable[..., Any]], why: str
+) -> None:
+    """Replace ``module.name`` by ``wrap(it)``, once per process (the wrapper is marked with
+    ``__cerebras_adapters_wraps__``, the function it wraps). A LiteLLM that moved the function gets a warning saying
+    what then happens (``why``) and is left as it is."""
+    current: Callable[..., Any] | None = getattr(module, name, None)
+    if not callable(current):
+        logger.warning("%s.%s not found (another LiteLLM version): %s", module.__name__, name, why)
+        return
+    if getattr(current, "__cerebras_adapters_wraps__", None) is not None:
+        return
+    wrapper = functools.wraps(current)(wrap(current))
+    wrapper.__cerebras_adapters_wraps__ = current  # type: ignore[attr-defined]
+    setattr(module, name, wrapper)
+
+
+# -- LiteLLM's parameter check ------------------------------------------------------------------------------
+
+
 def _accept_cerebras_params() -> None:
     """Let ``ALLOWED_OPENAI_PARAMS`` through LiteLLM's check for calls to a provider registered here, in
     ``completion``/``acompletion`` and so in the Router and the proxy (they call those).
@@ -133,26 +168,79 @@ def _accept_cerebras_params() -> None:
     LiteLLM's own escape hatch is ``allowed_openai_params`` (it both passes the check and forwards the value);
     this fills it in for the caller, and only when ``custom_llm_provider`` is a name whose handler is a
     ``CerebrasLLM``, so no other provider's calls change. It wraps the ``get_optional_params`` that
-    ``litellm.main`` calls, which both LiteLLM 1.106 and 1.110 call with keyword arguments only; installed
-    once per process. docs/api-facts.md#litellm-parameters.
+    ``litellm.main`` calls, which both LiteLLM 1.106 and 1.110 call with keyword arguments only.
+    docs/api-facts.md#litellm-parameters.
     """
-    current: Callable[..., Any] | None = getattr(litellm_main, "get_optional_params", None)
-    if current is None:  # a LiteLLM that moved it: allowed_openai_params=[...] is then needed, as before
-        logger.warning(
-            "litellm.main.get_optional_params not found: pass allowed_openai_params=%s to use them with %s",
-            list(ALLOWED_OPENAI_PARAMS),
-            PROVIDER,
-        )
-        return
-    if getattr(current, "__cerebras_adapters_wraps__", None) is not None:
-        return
 
-    @functools.wraps(current)
-    def get_optional_params(*args: Any, **kwargs: Any) -> Any:
-        if _is_ours(kwargs.get("custom_llm_provider")):
-            allowed = list(kwargs.get("allowed_openai_params") or ())
-            kwargs["allowed_openai_params"] = allowed + [name for name in ALLOWED_OPENAI_PARAMS if name not in allowed]
-        return current(*args, **kwargs)
+    def wrap(current: Callable[..., Any]) -> Callable[..., Any]:
+        def get_optional_params(*args: Any, **kwargs: Any) -> Any:
+            if _is_ours(kwargs.get("custom_llm_provider")):
+                allowed = list(kwargs.get("allowed_openai_params") or ())
+                kwargs["allowed_openai_params"] = allowed + [n for n in ALLOWED_OPENAI_PARAMS if n not in allowed]
+            return current(*args, **kwargs)
 
-    get_optional_params.__cerebras_adapters_wraps__ = current  # type: ignore[attr-defined]
-    litellm_main.get_optional_params = get_optional_params  # type: ignore[attr-defined]
+        return get_optional_params
+
+    _wrap_once(
+        litellm_main,
+        "get_optional_params",
+        wrap,
+        f"pass allowed_openai_params={list(ALLOWED_OPENAI_PARAMS)} to use them with {PROVIDER}",
+    )
+
+
+# -- LiteLLM's cost estimate of a stream ------------------------------------------------------------------------
+
+
+def _price_streams_offline() -> None:
+    """Make LiteLLM price this provider's names under one prefix, counting tokens with its bundled tiktoken.
+
+    When ``completion(..., stream=True)`` returns, LiteLLM prices the stream before any chunk: a token count of the
+    (still empty) output, under the name ``cost_calculator.select_model_name_for_cost_calc`` picks. That function
+    puts ``custom_llm_provider + "/"`` before any name whose first segment is not a provider LiteLLM ships
+    (``_model_contains_known_llm_provider``), and for a custom provider the name it gets already has the prefix:
+    ``cerebras-adapters/llama-3.3-70b`` was priced as ``cerebras-adapters/cerebras-adapters/llama-3.3-70b``. Its
+    tokenizer choice (``utils._select_tokenizer_helper``) then matched ``llama-3`` in the name and downloaded the
+    Llama 3 tokenizer from the Hugging Face Hub (offline: about 20 s of retries per streamed call, then "Falling back
+    to tiktoken for ...").
+
+    Two wrappers, for this provider's names only (``<provider>/...`` with a ``CerebrasLLM`` registered as
+    ``<provider>``); every other name gets LiteLLM's own answer:
+
+    * ``_model_contains_known_llm_provider`` counts a registered Cerebras provider as known, so the name keeps its one
+      prefix. It is the single point: every importer of ``select_model_name_for_cost_calc`` (``litellm_logging``,
+      the prompt-cache pricing module, which moved between versions) calls the function defined in
+      ``cost_calculator``, which looks this one up there, in LiteLLM 1.106 and 1.110 alike.
+    * ``_select_tokenizer_helper`` answers with LiteLLM's own ``_return_openai_tokenizer``: the ``cl100k_base``
+      encoding LiteLLM ships (``TIKTOKEN_CACHE_DIR`` points at its bundled copy), so no download, ever. Precision
+      does not matter here: the estimate counts the empty output, and a stream of this provider carries the server's
+      real usage on its final chunk (docs/api-facts.md#chunk-sequence, OpenRouter's as well), from which LiteLLM
+      prices the finished stream for ``completion_cost`` and the success callbacks. ``token_counter`` counts this
+      provider's names with it too.
+    """
+
+    def wrap_known(current: Callable[..., Any]) -> Callable[..., Any]:
+        def _model_contains_known_llm_provider(model: str) -> bool:
+            return _names_ours(model) or bool(current(model))
+
+        return _model_contains_known_llm_provider
+
+    def wrap_tokenizer(current: Callable[..., Any]) -> Callable[..., Any]:
+        def _select_tokenizer_helper(model: str) -> Any:
+            if _names_ours(model):
+                return litellm_utils._return_openai_tokenizer(model)
+            return current(model=model)
+
+        return _select_tokenizer_helper
+
+    _wrap_once(
+        litellm_cost_calculator,
+        "_model_contains_known_llm_provider",
+        wrap_known,
+        f"LiteLLM may price a stream as {PROVIDER}/{PROVIDER}/<model> (the cost is unaffected)",
+    )
+    unwrapped = "LiteLLM may download a Hugging Face tokenizer (litellm.disable_hf_tokenizer_download = True avoids it)"
+    if not callable(getattr(litellm_utils, "_return_openai_tokenizer", None)):
+        logger.warning("litellm.utils._return_openai_tokenizer not found (another LiteLLM version): %s", unwrapped)
+        return
+    _wrap_once(litellm_utils, "_select_tokenizer_helper", wrap_tokenizer, unwrapped)
