@@ -11,9 +11,7 @@ and connection that is not loopback and the tests assert on it (docs/api-facts.m
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
-import socket
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -31,6 +29,7 @@ from cerebras_adapters import default_catalog
 from cerebras_adapters.litellm import unregister
 from cerebras_adapters.testing import EmulatorServer
 
+from ..network_probe import record_outside
 from .conftest import HELLO, KEY, PROVIDER
 
 # llama-3.3-70b is the catalog's one id containing "llama-3" (the names LiteLLM picks a Hugging Face tokenizer for);
@@ -42,35 +41,11 @@ _CANDIDATE_KEYS_DUMP = "checking potential_model_names in litellm.model_cost"
 pytestmark = pytest.mark.filterwarnings("ignore:llama-3.3-70b was retired:UserWarning")
 
 
-def _is_loopback(host: object) -> bool:
-    if host in ("localhost", None):
-        return True
-    try:
-        return ipaddress.ip_address(str(host)).is_loopback
-    except ValueError:
-        return False
-
-
 @pytest.fixture
 def outside(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every host a name lookup or a connection went to that is not loopback, even when the caller swallowed the
     error pytest-socket raised."""
-    seen: list[str] = []
-    lookup, connect = socket.getaddrinfo, socket.socket.connect
-
-    def probing_lookup(host: Any, *args: Any, **kwargs: Any) -> Any:
-        if not _is_loopback(host):
-            seen.append(f"lookup {host}")
-        return lookup(host, *args, **kwargs)
-
-    def probing_connect(self: socket.socket, address: Any) -> Any:
-        if isinstance(address, tuple) and not _is_loopback(address[0]):
-            seen.append(f"connect {address[0]}")
-        return connect(self, address)
-
-    monkeypatch.setattr(socket, "getaddrinfo", probing_lookup)
-    monkeypatch.setattr(socket.socket, "connect", probing_connect)
-    return seen
+    return record_outside(monkeypatch)
 
 
 class _Records(logging.Handler):

@@ -15,7 +15,6 @@ probe records every attempt, so a blocked attempt swallowed inside CrewAI still 
 from __future__ import annotations
 
 import importlib.util
-import ipaddress
 import os
 import socket
 from collections.abc import Iterator
@@ -37,6 +36,8 @@ from crewai.tools import tool  # noqa: E402
 
 from cerebras_adapters.litellm import register  # noqa: E402
 
+from ..network_probe import record_outside  # noqa: E402
+
 WEATHER = {"london": "Light rain, 14 C", "tokyo": "Clear, 19 C"}
 
 
@@ -46,36 +47,12 @@ def get_weather(city: str) -> str:
     return WEATHER.get(city.lower(), "Unknown city")
 
 
-def _is_loopback(host: object) -> bool:
-    if host in ("localhost", None):
-        return True
-    try:
-        return ipaddress.ip_address(str(host)).is_loopback
-    except ValueError:
-        return False
-
-
 @pytest.fixture
 def outside(monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterator[list[str]]:
     """Every host a name lookup or a connection went to that is not loopback (pytest-socket blocks the
     connections; this records them even when the caller swallows the error)."""
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))  # CrewAI's local storage stays out of the home directory
-    seen: list[str] = []
-    lookup, connect = socket.getaddrinfo, socket.socket.connect
-
-    def probing_lookup(host, *args, **kwargs):
-        if not _is_loopback(host):
-            seen.append(f"lookup {host}")
-        return lookup(host, *args, **kwargs)
-
-    def probing_connect(self, address):
-        if isinstance(address, tuple) and not _is_loopback(address[0]):
-            seen.append(f"connect {address[0]}")
-        return connect(self, address)
-
-    monkeypatch.setattr(socket, "getaddrinfo", probing_lookup)
-    monkeypatch.setattr(socket.socket, "connect", probing_connect)
-    yield seen
+    yield record_outside(monkeypatch)
 
 
 @pytest.fixture
