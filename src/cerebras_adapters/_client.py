@@ -809,27 +809,60 @@ class _Completions:
         model: str,
         messages: Iterable[Message],
         stream: Literal[True],
+        coalesce: bool = False,
         **options: Unpack[ChatCompletionOptions],
     ) -> Stream: ...
 
     @overload
     def create(
-        self, *, model: str, messages: Iterable[Message], stream: bool, **options: Unpack[ChatCompletionOptions]
+        self,
+        *,
+        model: str,
+        messages: Iterable[Message],
+        stream: bool,
+        coalesce: bool = False,
+        **options: Unpack[ChatCompletionOptions],
     ) -> ChatCompletion | Stream: ...
 
     def create(
-        self, *, model: str, messages: Iterable[Message], stream: bool = False, **options: Unpack[ChatCompletionOptions]
+        self,
+        *,
+        model: str,
+        messages: Iterable[Message],
+        stream: bool = False,
+        coalesce: bool = False,
+        **options: Unpack[ChatCompletionOptions],
     ) -> ChatCompletion | Stream:
         """Create a chat completion; ``stream=True`` returns a ``Stream`` of ``ChatCompletionChunk``.
-        Every option is validated before anything is sent (see ``ChatCompletionOptions``)."""
+        Every option is validated before anything is sent (see ``ChatCompletionOptions``). ``coalesce=True`` (streams
+        only, never sent) merges the events already received into one chunk (``cerebras_adapters._streaming``)."""
+        _check_coalesce(coalesce, stream, model)
         client = self._client
         prepared, clock = client._prepare(model, messages, stream, dict(options))
         exchange = _Exchange(client, client._build(client._http, prepared), prepared, stream, clock)
         sent = client._send(exchange)
         if stream:
             state = client._stream_state(sent.response, sent.alarm, exchange.end)
-            return Stream(sent.response, state, sent.content, sent.body)
+            return Stream(sent.response, state, sent.content, sent.body, coalesce=coalesce)
         return client._completion(sent.response, sent.content)
+
+
+def _check_coalesce(coalesce: Any, stream: bool, model: str) -> None:
+    """``coalesce`` is a client-side option of streams: a bool, and only with ``stream=True``."""
+    if not isinstance(coalesce, bool):
+        raise RequestValidationError(
+            f"coalesce must be True or False, not {coalesce!r}.",
+            param="coalesce",
+            model=model,
+            fix="pass coalesce=True",
+        )
+    if coalesce and not stream:
+        raise RequestValidationError(
+            "coalesce=True applies only to streamed calls (it merges stream events already received).",
+            param="coalesce",
+            model=model,
+            fix="pass stream=True, or leave coalesce out",
+        )
 
 
 class _AsyncCompletions:
@@ -853,25 +886,39 @@ class _AsyncCompletions:
         model: str,
         messages: Iterable[Message],
         stream: Literal[True],
+        coalesce: bool = False,
         **options: Unpack[ChatCompletionOptions],
     ) -> AsyncStream: ...
 
     @overload
     async def create(
-        self, *, model: str, messages: Iterable[Message], stream: bool, **options: Unpack[ChatCompletionOptions]
+        self,
+        *,
+        model: str,
+        messages: Iterable[Message],
+        stream: bool,
+        coalesce: bool = False,
+        **options: Unpack[ChatCompletionOptions],
     ) -> ChatCompletion | AsyncStream: ...
 
     async def create(
-        self, *, model: str, messages: Iterable[Message], stream: bool = False, **options: Unpack[ChatCompletionOptions]
+        self,
+        *,
+        model: str,
+        messages: Iterable[Message],
+        stream: bool = False,
+        coalesce: bool = False,
+        **options: Unpack[ChatCompletionOptions],
     ) -> ChatCompletion | AsyncStream:
         """Async ``create``; ``stream=True`` returns an ``AsyncStream``."""
+        _check_coalesce(coalesce, stream, model)
         client = self._client
         prepared, clock = client._prepare(model, messages, stream, dict(options))
         exchange = _Exchange(client, client._build(client._http, prepared), prepared, stream, clock)
         sent = await client._send(exchange)
         if stream:
             state = client._stream_state(sent.response, sent.alarm, exchange.end)
-            return AsyncStream(sent.response, state, sent.content, sent.body)
+            return AsyncStream(sent.response, state, sent.content, sent.body, coalesce=coalesce)
         return client._completion(sent.response, sent.content)
 
 

@@ -5,7 +5,8 @@ This module owns the SSE framing (docs/api-facts.md#streaming, docs/api-facts.md
 and differ only in how they read bytes. It must not retry: once a stream has yielded, a failure is raised
 as an error carrying the partial output, never replayed. A stream is read once: every loop over it and
 ``get_final_completion()`` continue the same pass (as the openai SDK's streams do), and ``get_final_completion()``
-reads whatever is left before assembling the answer.
+reads whatever is left before assembling the answer. With ``coalesce=True`` the complete events of one network read
+are merged into one chunk (``_coalesced``): it never waits for more bytes, and costs nothing per event when off.
 
 Facts relied on:
 * Cerebras streams end at connection close with no ``data: [DONE]`` (RT-12, RT-13, RT-15); OpenRouter
@@ -43,6 +44,7 @@ from .types import (
     ChatCompletionChunk,
     ChatCompletionMessage,
     Choice,
+    ChunkChoice,
     FunctionCall,
     Logprobs,
     RateLimits,
@@ -277,8 +279,133 @@ def _loads_or_none(data: bytes) -> Any:
         return None
 
 
+def _coalesced(
+    state: _StreamState, events: list[tuple[str | None, bytes]]
+) -> tuple[ChatCompletionChunk | None, bool, Exception | None]:
+    """Coalescing: the events of one read parsed and merged into one chunk (docs/adapters.md#stream-coalescing-core).
+
+    Returns the merged chunk of the events before any end, whether ``[DONE]`` ended the stream, and the error an
+    event raised. The caller yields the merged chunk first, then raises the error: the consumer gets everything
+    that came before it, and the error (whose ``partial`` covers every event parsed, as without coalescing)
+    arrives at the same point of the stream.
+    """
+    merged: ChatCompletionChunk | None = None
+    try:
+        for event, data in events:
+            chunk = state.parse(event, data)
+            if chunk is None:
+                return merged, True, None
+            merged = chunk if merged is None else _merge_chunk(merged, chunk)
+    except Exception as exc:  # re-raised by the caller right after the chunks before it
+        return merged, False, exc
+    return merged, False, None
+
+
+_TAIL_FIELDS = ("usage", "time_info", "service_tier", "service_tier_used", "provider")
+
+
+def _set(model: pydantic.BaseModel, name: str, value: Any) -> None:
+    """Set a field of a parsed wire object without pydantic's ``__setattr__`` (~1 µs a call, paid per merged event
+    otherwise), keeping ``model_fields_set`` right."""
+    model.__dict__[name] = value
+    model.__pydantic_fields_set__.add(name)
+
+
+def _merge_chunk(into: ChatCompletionChunk, chunk: ChatCompletionChunk) -> ChatCompletionChunk:
+    """Fold ``chunk`` into ``into`` (a chunk only this stream holds): ``id``/``model``/``created`` stay the first's,
+    the tail fields and extras take the last value sent, choices merge per ``index``. ``accumulate`` gives the
+    same completion for the merged chunk as for the two."""
+    values = chunk.__dict__
+    for name in _TAIL_FIELDS:
+        value = values[name]
+        if value is not None:
+            _set(into, name, value)
+    if chunk.__pydantic_extra__:
+        _merge_extras(into, chunk)
+    targets = into.choices
+    for choice in chunk.choices:
+        for target in targets:
+            if target.index == choice.index:
+                _merge_choice(target, choice)
+                break
+        else:
+            targets.append(choice)  # the later chunk is discarded: its objects can be taken over
+    return into
+
+
+def _merge_extras(into: pydantic.BaseModel, other: pydantic.BaseModel) -> None:
+    extra, target = other.__pydantic_extra__, into.__pydantic_extra__
+    if extra and target is not None:
+        target.update((key, value) for key, value in extra.items() if value is not None)
+
+
+def _merge_choice(into: ChunkChoice, choice: ChunkChoice) -> None:
+    if choice.finish_reason is not None:
+        _set(into, "finish_reason", choice.finish_reason)
+    if choice.logprobs is not None:
+        _set(into, "logprobs", _merge_logprobs(into.logprobs, choice.logprobs))
+    if choice.reasoning_logprobs is not None:
+        _set(into, "reasoning_logprobs", _merge_logprobs(into.reasoning_logprobs, choice.reasoning_logprobs))
+    if choice.__pydantic_extra__:
+        _merge_extras(into, choice)
+    d, e = into.delta, choice.delta
+    if e.role:
+        _set(d, "role", e.role)
+    if e.content:
+        _set(d, "content", d.content + e.content if d.content else e.content)
+    if e.reasoning:
+        _set(d, "reasoning", d.reasoning + e.reasoning if d.reasoning else e.reasoning)
+    if e.reasoning_details:
+        _set(d, "reasoning_details", (d.reasoning_details or []) + e.reasoning_details)
+    if e.annotations:
+        _set(d, "annotations", (d.annotations or []) + e.annotations)
+    if e.tool_calls:
+        _set(d, "tool_calls", _merge_tool_calls(d.tool_calls, e.tool_calls))
+    if e.__pydantic_extra__:
+        _merge_extras(d, e)
+
+
+def _merge_tool_calls(into: list[ToolCall] | None, calls: list[ToolCall]) -> list[ToolCall]:
+    """Tool-call fragments merged per index as ``accumulate`` does (a call without an index is keyed by its
+    position in its delta, so that key is written into ``index``): ``id``, ``type`` and ``name`` come with the
+    first fragment, ``arguments`` are concatenated."""
+    merged: list[ToolCall] = []
+    for group in (into or [], calls):
+        for position, call in enumerate(group):
+            if call.index is None:
+                _set(call, "index", position)
+            slot = next((c for c in merged if c.index == call.index), None)
+            if slot is None:
+                merged.append(call)
+                continue
+            if call.id:
+                _set(slot, "id", call.id)
+            if call.type:
+                _set(slot, "type", call.type)
+            function = call.function
+            if function is not None:
+                if slot.function is None:
+                    _set(slot, "function", function)
+                    continue
+                if function.name:
+                    _set(slot.function, "name", function.name)
+                if function.arguments:
+                    _set(slot.function, "arguments", (slot.function.arguments or "") + function.arguments)
+    return merged
+
+
+def _merge_logprobs(into: Logprobs | None, other: Logprobs) -> Logprobs:
+    if into is None:
+        return other
+    if other.content:
+        _set(into, "content", (into.content or []) + other.content)
+    if other.refusal:
+        _set(into, "refusal", (into.refusal or []) + other.refusal)
+    return into
+
+
 def _iterate(
-    state: _StreamState, response: httpx.Response, first: bytes, body: Any
+    state: _StreamState, response: httpx.Response, first: bytes, body: Any, coalesce: bool = False
 ) -> Generator[ChatCompletionChunk, None, None]:
     """The one pass over a sync stream's body. A module function, not a method: the stream holds this generator,
     and a reference back to the stream would keep both alive until a full garbage collection."""
@@ -289,7 +416,18 @@ def _iterate(
             for raw in chain((first,), body) if first else body:
                 if monotonic() >= end:
                     raise state.timed_out()
-                for event, data in decoder.feed(raw):
+                events = decoder.feed(raw)
+                if coalesce and len(events) > 1:
+                    merged, done, failure = _coalesced(state, events)
+                    if merged is not None:
+                        yield merged
+                    if failure is not None:
+                        raise failure
+                    if done:
+                        state.complete = True
+                        return
+                    continue
+                for event, data in events:
                     chunk = state.parse(event, data)
                     if chunk is None:
                         state.complete = True
@@ -308,7 +446,7 @@ def _iterate(
 
 
 async def _aiterate(
-    state: _StreamState, response: httpx.Response, first: bytes, body: Any
+    state: _StreamState, response: httpx.Response, first: bytes, body: Any, coalesce: bool = False
 ) -> AsyncGenerator[ChatCompletionChunk, None]:
     """The async twin of ``_iterate``."""
     decoder = SSEDecoder()
@@ -318,7 +456,18 @@ async def _aiterate(
             async for raw in _prefixed(first, body) if first else body:
                 if monotonic() >= end:
                     raise state.timed_out()
-                for event, data in decoder.feed(raw):
+                events = decoder.feed(raw)
+                if coalesce and len(events) > 1:
+                    merged, done, failure = _coalesced(state, events)
+                    if merged is not None:
+                        yield merged
+                    if failure is not None:
+                        raise failure
+                    if done:
+                        state.complete = True
+                        return
+                    continue
+                for event, data in events:
                     chunk = state.parse(event, data)
                     if chunk is None:
                         state.complete = True
@@ -389,11 +538,19 @@ class Stream(_StreamBase):
     for the whole answer. Close it (or use it as a context manager) if you stop early; it closes itself at the
     end of the stream."""
 
-    def __init__(self, response: httpx.Response, state: _StreamState, first: bytes = b"", body: Any = None) -> None:
+    def __init__(
+        self,
+        response: httpx.Response,
+        state: _StreamState,
+        first: bytes = b"",
+        body: Any = None,
+        *,
+        coalesce: bool = False,
+    ) -> None:
         super().__init__(response, state)
         # The client reads the first bytes before handing the stream over (so a stall before them is retried);
         # they are parsed first, then the rest of the same body iterator.
-        self._iterator = _iterate(state, response, first, body if body is not None else response.iter_bytes())
+        self._iterator = _iterate(state, response, first, body if body is not None else response.iter_bytes(), coalesce)
 
     def __iter__(self) -> Iterator[ChatCompletionChunk]:
         self._raise_if_ended_badly()
@@ -430,9 +587,19 @@ class Stream(_StreamBase):
 class AsyncStream(_StreamBase):
     """The async twin of ``Stream`` (``await stream.get_final_completion()``, ``await stream.close()``)."""
 
-    def __init__(self, response: httpx.Response, state: _StreamState, first: bytes = b"", body: Any = None) -> None:
+    def __init__(
+        self,
+        response: httpx.Response,
+        state: _StreamState,
+        first: bytes = b"",
+        body: Any = None,
+        *,
+        coalesce: bool = False,
+    ) -> None:
         super().__init__(response, state)
-        self._iterator = _aiterate(state, response, first, body if body is not None else response.aiter_bytes())
+        self._iterator = _aiterate(
+            state, response, first, body if body is not None else response.aiter_bytes(), coalesce
+        )
 
     def __aiter__(self) -> AsyncIterator[ChatCompletionChunk]:
         self._raise_if_ended_badly()
