@@ -27,8 +27,9 @@ Decisions, each made here once (the adapters used to disagree; docs/adapters.md 
   (``litellm.router``) reads one dict. LangChain nested the others under ``extra``; that key is kept too.
 * **Provider, cost, generation id.** Surfaced whenever the response carries them, on any route (LiteLLM gated
   them on the OpenRouter route; the direct API never sends them, so the response is the one authority).
-  ``generation_id`` is the response id of a response that names its serving ``provider`` (OpenRouter's
-  responses only), the id OpenRouter's generation endpoint takes (api-facts "OpenRouter monitoring").
+  ``generation_id`` is the response id when it is an OpenRouter generation id (``types.generation_id_of``, the
+  same test as ``ChatCompletion.generation_id``), the id OpenRouter's generation endpoint takes (api-facts
+  "OpenRouter monitoring").
 * **Citations.** ``annotations``: the message's annotations (OpenRouter's web search sends
   ``url_citation`` items in OpenAI's schema, api-facts "OpenRouter web search"), as wire-shaped dicts; a stream's
   are those its deltas carried for choice 0, appended in order (OpenRouter sends them in a delta near the end).
@@ -71,6 +72,7 @@ from .types import (
     TokenLogprob,
     ToolCall,
     Usage,
+    generation_id_of,
 )
 
 if TYPE_CHECKING:
@@ -173,8 +175,9 @@ def _extras(
         out["service_tier"] = service_tier
     if provider:
         out["provider"] = provider
-        if response_id:
-            out["generation_id"] = response_id
+    generation_id = generation_id_of(response_id)
+    if generation_id:
+        out["generation_id"] = generation_id
     if usage is not None:
         if usage.cost is not None:
             out["cost"] = usage.cost

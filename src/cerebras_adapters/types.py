@@ -271,10 +271,13 @@ class ChatCompletion(_Response):
         """The OpenRouter generation id (``client.openrouter.generation(...)`` reads its record), or None for a
         completion from the Cerebras route. OpenRouter's completion ids are its generation ids, ``gen-…``
         (docs/api-facts.md#openrouter-monitoring); Cerebras' are ``chatcmpl-…``."""
-        return self.id if self.id.startswith(_GENERATION_PREFIX) else None
+        return generation_id_of(self.id)
 
 
-_GENERATION_PREFIX = "gen-"
+def generation_id_of(response_id: str | None) -> str | None:
+    """``response_id`` when it is an OpenRouter generation id (``gen-…``; Cerebras' ids are ``chatcmpl-…``), else
+    None: the one test of it, for completions and for the adapters' extras of streams."""
+    return response_id if response_id and response_id.startswith("gen-") else None
 
 
 class ChoiceDelta(_Wire):
