@@ -525,3 +525,26 @@ def chunk_event(delta: dict[str, Any], **kw: Any) -> dict[str, Any]:
     from tests.wire import chunk
 
     return chunk(delta, model="openai/gpt-oss-120b", provider="Cerebras", **kw)
+
+
+def test_importing_chat_cerebras_leaves_tool_and_parser_modules_until_they_are_used():
+    """``langchain_core.tools`` and the output parsers are what bind_tools / with_structured_output need; a chain
+    that only invokes the model must not pay their import (docs/benchmarks.md, LangChain import row)."""
+    import subprocess
+    import sys
+
+    heavy = ("langchain_core.tools.base", "langchain_core.output_parsers.pydantic")
+    code = (
+        "import sys\n"
+        "from cerebras_adapters.langchain import ChatCerebras\n"
+        f"print([m for m in {heavy!r} if m in sys.modules])\n"
+        "llm = ChatCerebras(model='gpt-oss-120b', api_key='k')\n"
+        "llm.bind_tools([{'type': 'function', 'function': {'name': 'f'}}])\n"
+        "llm.with_structured_output({'title': 'T', 'type': 'object', 'properties': {'a': {'type': 'string'}},"
+        " 'required': ['a']})\n"
+        f"print(sorted(m for m in {heavy!r} if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    before, after = out.stdout.strip().splitlines()
+    assert before == "[]"
+    assert after != "[]"  # and the methods that need them still work

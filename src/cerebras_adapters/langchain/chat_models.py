@@ -23,20 +23,14 @@ from typing import TYPE_CHECKING, Any, Literal
 import httpx
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.exceptions import OutputParserException
-from langchain_core.language_models import BaseChatModel, LangSmithParams, LanguageModelInput
+from langchain_core.language_models import BaseChatModel, LangSmithParams
 from langchain_core.language_models.model_profile import ModelProfile
 from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.output_parsers import JsonOutputKeyToolsParser, JsonOutputParser, PydanticOutputParser
-from langchain_core.output_parsers.openai_tools import PydanticToolsParser
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from langchain_core.runnables import Runnable, RunnableLambda, RunnableMap, RunnablePassthrough
-from langchain_core.tools import BaseTool
-from langchain_core.utils.function_calling import convert_to_json_schema, convert_to_openai_tool
-from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 from typing_extensions import Self
 
-from .._client import AsyncCerebrasClient, CerebrasClient
+from .._client import AsyncCerebrasClient, CerebrasClient, check_coalesce
 from .._loop_pool import PerLoopClients
 from .._output import WholeStream, aopen_stream, completion_as_chunks, open_stream, tool_call_dicts
 from .._request import prepare_chat_request
@@ -49,10 +43,19 @@ from ..schema import check_strict_schema, make_strict
 from ..types import ChatCompletion, ChatCompletionChunk, Usage
 from ._convert import StreamTranslator, chat_generation, completion_to_message, messages_to_wire
 
+if TYPE_CHECKING:
+    from langchain_core.language_models import LanguageModelInput
+    from langchain_core.runnables import Runnable
+    from langchain_core.tools import BaseTool
+
+# What only bind_tools / with_structured_output need (tool conversion, output parsers, runnables) is imported
+# where it is used: langchain_core.tools alone is ~40% of this module's import time (docs/benchmarks.md, LangChain
+# import row), and a chain that only invokes the model never pays it.
+
 __all__ = ["ChatCerebras"]
 
-# LangChain keyword arguments that are not Cerebras options.
-_LANGCHAIN_KWARGS = frozenset({"stream", "stream_usage"})
+# LangChain keyword arguments that are not Cerebras options; ``coalesce``/``coalesce_ms`` apply to streams only.
+_LANGCHAIN_KWARGS = frozenset({"stream", "stream_usage", "coalesce", "coalesce_ms"})
 
 
 class ChatCerebras(BaseChatModel):
@@ -92,6 +95,13 @@ class ChatCerebras(BaseChatModel):
     """Stream internally even for ``invoke`` (callbacks then see tokens as they arrive)."""
     stream_usage: bool = True
     """Kept for compatibility with other chat models: Cerebras always sends usage on the final chunk."""
+    coalesce: bool = Field(default=True, strict=True)
+    """Streams: each chunk merges the events already received when LangChain asks for it, so a consumer slower
+    than Cerebras gets fewer, bigger ``AIMessageChunk``s (the same message once added up); it never waits for more.
+    ``False``: one chunk per event. Per call: ``llm.stream(msgs, coalesce=False)`` (docs/langchain.md#streaming)."""
+    coalesce_ms: float | None = Field(default=None, strict=True)
+    """Streams: keep merging for this many milliseconds after a chunk's first event (it waits: for throughput, not
+    for latency). Per call: ``llm.astream(msgs, coalesce_ms=5)``."""
     http_client: httpx.Client | None = Field(default=None, exclude=True)
     """An httpx.Client to send through (proxies, custom transports); one is made when not given."""
     http_async_client: httpx.AsyncClient | None = Field(default=None, exclude=True)
@@ -156,6 +166,7 @@ class ChatCerebras(BaseChatModel):
             super().__init__(**kwargs)
             # Outside pydantic's validators, so that the core's RequestValidationError reaches the caller as is.
             self._check_options_now()
+            check_coalesce(self.coalesce, self.coalesce_ms, True, self.model_name)
 
     @model_validator(mode="after")
     def _settings_from_environment(self) -> Self:
@@ -378,6 +389,13 @@ class ChatCerebras(BaseChatModel):
             options.pop("stop", None)  # LangChain passes stop=[] for "no stop sequences"
         return model, messages_to_wire(model, messages, self._route_name), options
 
+    def _coalescing(self, model: str, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+        """The core's stream coalescing options: the fields, or this call's ``coalesce``/``coalesce_ms``."""
+        coalesce = kwargs.get("coalesce", None if "coalesce_ms" in kwargs else self.coalesce)
+        coalesce_ms = kwargs.get("coalesce_ms", self.coalesce_ms if coalesce is not False else None)
+        check_coalesce(coalesce, coalesce_ms, True, model)
+        return {"coalesce": coalesce, "coalesce_ms": coalesce_ms}
+
     # -- calls ----------------------------------------------------------------------------------------------
     def _split_tools_and_format(self, options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]] | None:
         """For a call with tools and a JSON ``response_format``: (the tool request's options, the answer request's
@@ -445,11 +463,12 @@ class ChatCerebras(BaseChatModel):
     ) -> Iterator[ChatGenerationChunk]:
         model, wire, options = self._call(messages, stop, kwargs)
         split = self._split_tools_and_format(options)
+        coalescing = self._coalescing(model, kwargs)
         spent: Usage | None = None
         stream: Stream | WholeStream
         if split is None:
             # JSON mode, which Cerebras cannot stream, comes back from open_stream as one non-streamed answer.
-            stream = open_stream(self.client, model=model, messages=wire, options=options)
+            stream = open_stream(self.client, model=model, messages=wire, options={**options, **coalescing})
         else:
             # The tool request is not streamed: whether its answer is the result is known only at its end.
             first = self.client.chat.completions.create(model=model, messages=wire, **split[0])
@@ -457,7 +476,7 @@ class ChatCerebras(BaseChatModel):
                 stream = WholeStream(first)
             else:
                 spent = first.usage
-                stream = open_stream(self.client, model=model, messages=wire, options=split[1])
+                stream = open_stream(self.client, model=model, messages=wire, options={**split[1], **coalescing})
         translator = StreamTranslator(spent)
         translate = translator.translate
         on_token = run_manager.on_llm_new_token if run_manager is not None else None
@@ -485,17 +504,20 @@ class ChatCerebras(BaseChatModel):
     ) -> AsyncIterator[ChatGenerationChunk]:
         model, wire, options = self._call(messages, stop, kwargs)
         split = self._split_tools_and_format(options)
+        coalescing = self._coalescing(model, kwargs)
         spent: Usage | None = None
         chunks: AsyncGenerator[ChatCompletionChunk, None]
         if split is None:
-            chunks = aopen_stream(self.async_client, model=model, messages=wire, options=options)
+            chunks = aopen_stream(self.async_client, model=model, messages=wire, options={**options, **coalescing})
         else:
             first = await self.async_client.chat.completions.create(model=model, messages=wire, **split[0])
             if _calls_a_tool(first):
                 chunks = _replay(completion_as_chunks(first))
             else:
                 spent = first.usage
-                chunks = aopen_stream(self.async_client, model=model, messages=wire, options=split[1])
+                chunks = aopen_stream(
+                    self.async_client, model=model, messages=wire, options={**split[1], **coalescing}
+                )
         translator = StreamTranslator(spent)
         translate = translator.translate
         try:
@@ -569,6 +591,11 @@ class ChatCerebras(BaseChatModel):
                 model=self.model_name,
                 fix="see ChatCerebras.with_structured_output",
             )
+        from langchain_core.output_parsers import JsonOutputKeyToolsParser, JsonOutputParser, PydanticOutputParser
+        from langchain_core.output_parsers.openai_tools import PydanticToolsParser
+        from langchain_core.runnables import RunnableLambda, RunnableMap, RunnablePassthrough
+        from langchain_core.utils.pydantic import is_basemodel_subclass
+
         is_pydantic = isinstance(schema, type) and is_basemodel_subclass(schema)  # pydantic v2 or v1
         parser: Runnable[Any, Any]
         if method == "function_calling":
@@ -748,6 +775,8 @@ def _api_version(value: object) -> int:
 def _json_schema(schema: Mapping[str, Any] | type) -> dict[str, Any]:
     if isinstance(schema, type) and issubclass(schema, BaseModel):
         return schema.model_json_schema()
+    from langchain_core.utils.function_calling import convert_to_json_schema
+
     return dict(convert_to_json_schema(schema))  # type: ignore[arg-type]  # pydantic v1, TypedDict, JSON schema
 
 
@@ -759,6 +788,8 @@ def _safe_name(name: str) -> str:
 def _tool_to_wire(
     tool: Mapping[str, Any] | type | Callable[..., Any] | BaseTool, strict: bool | None
 ) -> dict[str, Any]:
+    from langchain_core.utils.function_calling import convert_to_openai_tool
+
     formatted = convert_to_openai_tool(tool, strict=strict)
     if strict:
         fn = formatted["function"]
