@@ -13,9 +13,11 @@ sync:
 demo: sync
 	$(UV) run --no-sync cerebras-adapters demo
 
-# The test command: unit + contract tests (network blocked except loopback), the adapter suites on the newest
-# framework releases (compat/newest.txt, see compat-newest below), then ruff, mypy --strict and the docs build.
+# The test command: redis-server installed where missing (the tests start one on loopback), unit + contract tests
+# (network blocked except loopback), the adapter suites on the newest framework releases (compat/newest.txt, see
+# compat-newest below), then ruff, mypy --strict and the docs build.
 test: sync
+	sh scripts/ensure-redis.sh
 	$(UV) run --no-sync pytest
 	UV="$(UV)" $(UV) run --no-sync python scripts/compat.py test newest -q
 	$(MAKE) --no-print-directory test-crewai

@@ -195,3 +195,31 @@ def target(request: pytest.FixtureRequest, record_mode: str, recording_emulator:
         base = f"{recording_emulator}/api/v1" if route == "openrouter" else f"{recording_emulator}/v1"
         return recording.Target(route, base, "csk-test", "emulator")
     return recording.Target(route, recording.CANONICAL[route], recording.DUMMY_KEY, "replay")
+
+
+# -- a real redis-server (see tests/redis_server.py) ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def redis_process() -> Iterator[Any]:
+    """The session's redis-server on a loopback port (``tests.redis_server.RedisServer``): ``.url``,
+    ``.stopped(kill=False)``, ``.restart()``. Fails, never skips, where redis-server is not installed."""
+    from tests.redis_server import RedisServer, RedisUnavailable
+
+    server = RedisServer()
+    try:
+        server.start()
+    except RedisUnavailable as exc:
+        server.close()
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="session")
+def redis_server(redis_process: Any) -> str:
+    """``redis://127.0.0.1:PORT/0`` of the session's redis-server."""
+    url: str = redis_process.url
+    return url

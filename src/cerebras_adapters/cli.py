@@ -3,7 +3,8 @@
 Subcommands:
 
 * ``emulator`` — run the Cerebras API emulator in the foreground (``cerebras_adapters.testing``):
-  ``cerebras-adapters emulator --port 8089 [--tokens-per-second N] [--scenarios FILE] [--host 127.0.0.1]``;
+  ``cerebras-adapters emulator --port 8089 [--tokens-per-second N] [--scenarios FILE] [--host 127.0.0.1]
+  [--rate-limits JSON] [--time-scale X]``;
 * ``demo`` — reserved; see the HOOK below.
 
 This module imports only the standard library at import time; each subcommand imports what it needs.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -68,9 +70,20 @@ def _add_emulator_parser(sub: Any) -> None:
         metavar="SPEC",
         help="inject a fault into every chat request, e.g. 503, 429=1, slow-first-token=200ms",
     )
-    p.add_argument("--requests-per-day", type=int, metavar="N", help="rate limit per key")
-    p.add_argument("--tokens-per-minute", type=int, metavar="N", help="rate limit per key")
-    p.add_argument("--requests-per-minute", type=int, metavar="N", help="rate limit per key")
+    p.add_argument("--requests-per-day", type=int, metavar="N", help="rate limit per key and model")
+    p.add_argument("--tokens-per-minute", type=int, metavar="N", help="rate limit per key and model")
+    p.add_argument("--requests-per-minute", type=int, metavar="N", help="rate limit per key and model")
+    p.add_argument(
+        "--rate-limits",
+        metavar="JSON",
+        help="quotas per key and model as a JSON object, e.g. "
+        '\'{"requests_per_minute": 5, "tokens_per_minute": 30000, "tokens_per_hour": 1000000, "time_scale": 20, '
+        '"models": {"gpt-oss-120b": {"tokens_per_minute": 1000000}}}\' '
+        "(the rate-limit flags and --time-scale override its fields)",
+    )
+    p.add_argument(
+        "--time-scale", type=float, metavar="X", help="run the quota windows X times faster (20: a minute lasts 3 s)"
+    )
     p.add_argument(
         "--openrouter-unpinned-provider",
         metavar="NAME",
@@ -93,13 +106,20 @@ def _run_emulator(args: argparse.Namespace) -> int:
         options["scenarios"] = args.scenarios
     if args.api_keys:
         options["api_keys"] = args.api_keys
-    for name in ("requests_per_day", "tokens_per_minute", "requests_per_minute", "openrouter_unpinned_provider"):
+    if args.rate_limits is not None:
+        try:
+            options["rate_limits"] = json.loads(args.rate_limits)
+        except ValueError as exc:
+            print(f"cerebras-adapters emulator: --rate-limits is not valid JSON: {exc}", file=sys.stderr)
+            return 2
+    quota_flags = ("requests_per_day", "tokens_per_minute", "requests_per_minute", "time_scale")
+    for name in (*quota_flags, "openrouter_unpinned_provider"):
         value = getattr(args, name)
         if value is not None:
             options[name] = value
     try:
         app = create_app(**options)
-    except (OSError, ValueError, RuntimeError) as exc:
+    except (OSError, ValueError, TypeError, RuntimeError) as exc:
         print(f"cerebras-adapters emulator: {exc}", file=sys.stderr)
         return 2
 

@@ -77,6 +77,7 @@ class EmulatorApp:
             "/api/v1/key": ("GET", "openrouter", monitoring.key),
             "/api/v1/auth/key": ("GET", "openrouter", monitoring.key),
             "/api/v1/generation": ("GET", "openrouter", monitoring.generation),
+            "/_emulator/stats": ("GET", None, setup.limiter.stats_route),
         }
         self._retrieve_model: Handler = lists.retrieve_model
         self._openrouter_endpoints: Handler = openrouter.endpoints

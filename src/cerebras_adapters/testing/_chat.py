@@ -2,10 +2,10 @@
 
 This module owns the order in which a Cerebras chat request is answered: faults, JSON, request validation,
 the model (404 for an unknown one, RT-09), per-model validation, the planned completion, the context-window
-check, the rate limiter (reserve, then settle with the real usage), the prompt cache, and the JSON or SSE
-reply with its headers (``inference-id``, ``x-request-id``, the rate-limit headers). The shared steps
-(``reply_tokens``, ``budget``, ``check_context``, ``use_prompt_cache``, ``fingerprint``) are functions so that
-``_openrouter`` runs the same ones on the request it sends upstream.
+check, the rate limiter (reserve from the key's quota for the model, then settle with the real usage), the
+prompt cache, and the JSON or SSE reply with its headers (``inference-id``, ``x-request-id``, the rate-limit
+headers). The shared steps (``reply_tokens``, ``budget``, ``check_context``, ``use_prompt_cache``,
+``fingerprint``) are functions so that ``_openrouter`` runs the same ones on the request it sends upstream.
 
 It must not validate (``_validation``), generate (``_generation``), encode (``_wire``) or pace and deliver
 (``_replies``) itself; it only calls them in order.
@@ -126,7 +126,7 @@ class CerebrasChat:
         limit = budget(body)
         check_context(completion, spec, limit)
         reserve = completion.prompt_tokens + (limit if limit is not None else spec.max_output)
-        admission: Admission = setup.limiter.admit(request.key, reserve)
+        admission: Admission = setup.limiter.admit(request.key, spec.id, reserve)
         try:
             use_prompt_cache(setup.cache, request.key, spec, completion)
             now = time.time()

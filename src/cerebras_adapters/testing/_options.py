@@ -19,7 +19,7 @@ from typing import Any
 
 from ._faults import Fault, parse_fault_option
 from ._models import ModelSpec, all_models, find_model, find_openrouter_model
-from ._ratelimit import RateLimitConfig, RateLimiter
+from ._ratelimit import LIMIT_FIELDS, RateLimitConfig, RateLimiter
 from ._tokens import PrefixCache
 from .scenarios import Scenario, resolve_scenarios
 
@@ -45,6 +45,8 @@ class EmulatorOptions:
     faults: str | Sequence[str] = ()
     #: the ``retry-after`` (seconds) of injected 429s that do not give one.
     retry_after: float = 0.05
+    #: quotas per API key and model, a ``RateLimitConfig`` or a dict of its fields (windows, ``time_scale``,
+    #: per-model ``models``); the shorthands below change one field.
     rate_limits: RateLimitConfig = field(default_factory=RateLimitConfig)
     #: serve only these model ids (None: the whole table in ``_models``).
     models: Collection[str] | None = None
@@ -63,12 +65,13 @@ class EmulatorOptions:
     keep_requests: int = 1000
 
 
-RATE_SHORTHANDS = ("requests_per_day", "tokens_per_minute", "requests_per_minute")
+#: options that change one field of ``rate_limits`` each: every window's limit, and ``time_scale``.
+RATE_SHORTHANDS = (*LIMIT_FIELDS, "time_scale")
 
 
 def merge_options(base: EmulatorOptions, changes: dict[str, Any]) -> EmulatorOptions:
-    """``base`` with ``changes`` applied; unknown names raise ``TypeError``. ``rate_limits`` may be a dict, and
-    the shorthands change one rate limit each."""
+    """``base`` with ``changes`` applied; unknown names raise ``TypeError``. ``rate_limits`` may be a dict (a whole
+    ``RateLimitConfig``), and the shorthands change one of its fields each."""
     names = {f.name for f in dataclasses.fields(EmulatorOptions)}
     unknown = set(changes) - names - set(RATE_SHORTHANDS)
     if unknown:
@@ -77,13 +80,26 @@ def merge_options(base: EmulatorOptions, changes: dict[str, Any]) -> EmulatorOpt
             f"{', '.join(sorted(names | set(RATE_SHORTHANDS)))}"
         )
     rate = changes.get("rate_limits", base.rate_limits)
-    if isinstance(rate, dict):
-        rate = RateLimitConfig(**rate)
+    if not isinstance(rate, RateLimitConfig):
+        rate = RateLimitConfig.from_dict(rate)
     shorthands = {k: changes[k] for k in RATE_SHORTHANDS if k in changes}
     if shorthands:
         rate = dataclasses.replace(rate, **shorthands)
     plain = {k: v for k, v in changes.items() if k in names and k != "rate_limits"}
     return dataclasses.replace(base, rate_limits=rate, **plain)
+
+
+def _check_quota_models(config: RateLimitConfig) -> None:
+    """Per-model limits must name a model by its id: quotas are kept per served id, so an alias or a typo would
+    configure nothing."""
+    for model_id in config.models:
+        spec = find_model(model_id)
+        if spec is None or spec.id != model_id:
+            hint = f" (its id is {spec.id!r})" if spec is not None else ""
+            raise ValueError(
+                f"rate_limits.models: {model_id!r} is not a model id the emulator serves{hint}; known: "
+                f"{', '.join(m.id for m in all_models())}"
+            )
 
 
 @dataclass(frozen=True)
@@ -101,6 +117,7 @@ class Setup:
     def build(cls, options: EmulatorOptions) -> Setup:
         """Parse and load everything first, so that a bad fault spec or scenario file changes nothing."""
         always = parse_fault_option(options.faults)
+        _check_quota_models(options.rate_limits)
         scenarios = resolve_scenarios(options.scenarios, options.default_scenarios)
         return cls(
             options=options,

@@ -22,6 +22,8 @@ Routes:
 * ``GET /v1/tcp_warming`` — ``{}`` (what the SDK's constructor sends, docs/api-facts.md#endpoints);
 * ``POST /api/v1/chat/completions``, ``GET /api/v1/models``,
   ``GET /api/v1/models/{author}/{slug}/endpoints`` — OpenRouter mode.
+* ``GET /_emulator/stats`` — the quota counters per API key (as a SHA-256 prefix) and model: requests and tokens
+  served, 429s by limit, limits and what remains (``_ratelimit``; no key needed, reset with the options).
 
 **API keys.** ``Authorization: Bearer <key>`` is required on every route except ``tcp_warming`` and
 OpenRouter's model and endpoint lists. With ``api_keys`` set, only those keys are accepted; otherwise any
@@ -30,7 +32,7 @@ non-empty key is accepted unless it contains one of ``invalid_key_markers`` (def
 
 **Options** (``create_app(**options)``, ``app.configure(**options)``, the fixture's ``configure`` and the
 ``@pytest.mark.cerebras_emulator(**options)`` marker) are the fields of ``EmulatorOptions``, plus the
-shorthands ``requests_per_day``, ``tokens_per_minute`` and ``requests_per_minute`` for ``rate_limits``.
+shorthands ``{requests,tokens}_per_{minute,hour,day}`` and ``time_scale`` for ``rate_limits``.
 
 **Faults**: per request with the ``x-emulator-fault`` header, for every request with the ``faults`` option,
 or for the next N requests with ``app.fail_next(n, spec)``; the spec grammar is in ``_faults``.

@@ -29,6 +29,10 @@ The fixture yields an ``EmulatorServer`` (``cerebras_adapters.testing.server``):
   ``"500"``, ``"503-envelope"``, ``"drop-mid-stream"``, ``"malformed-chunk"``, ``"mid-stream-error"``,
   ``"slow-first-token=200ms"``; a single request can also send the ``x-emulator-fault`` header);
 * ``.requests`` / ``.last_request`` — what the emulator received (method, path, headers, ``.json()``).
+* quotas per API key and model: ``configure(rate_limits={"requests_per_minute": 5, "tokens_per_minute": 30000,
+  "tokens_per_hour": 1000000, "time_scale": 20, "models": {"gpt-oss-120b": {...}}})`` or one field at a time
+  (``tokens_per_hour=...``, ``time_scale=...``); ``GET {url}/_emulator/stats`` counts what each key and model was
+  served and refused (``cerebras_adapters.testing._ratelimit``).
 
 Any non-empty Bearer key is accepted unless it contains "invalid" or "wrong" (then: the real 401), unless
 ``api_keys`` is configured. One server runs per test session (started on first use, ~ms) and is reset —
