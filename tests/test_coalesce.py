@@ -4,16 +4,22 @@ are merged into one chunk, and the stream assembles to exactly what the uncoales
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
+import time
+import warnings
 from typing import Any
 
 import httpx
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cerebras_adapters import AsyncCerebrasClient, CerebrasClient, RequestValidationError, accumulate
+from cerebras_adapters import APITimeoutError, AsyncCerebrasClient, CerebrasClient, RequestValidationError, accumulate
+from tests import recording
 from tests.conftest import ChunkedBody
+from tests.faultserver import Fault, FaultServer, text_of
 from tests.wire import CHAT_ID, RATE_HEADERS, TIME_INFO, chunk, sse, stream_chunks, usage
 
 SSE_HEADERS = {"content-type": "text/event-stream; charset=utf-8", **RATE_HEADERS}
@@ -24,19 +30,41 @@ MODEL = "gpt-oss-120b"
 # -- driving the real clients over a body delivered in given pieces --------------------------------------------
 
 
-def _handler(pieces: list[bytes]):
+class PacedBody(ChunkedBody):
+    """``ChunkedBody`` whose async pieces each take one turn of the event loop to arrive, as separate network
+    reads do."""
+
+    async def __aiter__(self) -> Any:
+        for piece in self.pieces:
+            await asyncio.sleep(0)
+            yield piece
+
+
+def _handler(pieces: list[bytes], paced: bool = False):
     def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, headers=SSE_HEADERS, stream=ChunkedBody(pieces))
+        return httpx.Response(200, headers=SSE_HEADERS, stream=(PacedBody if paced else ChunkedBody)(pieces))
 
     return handler
 
 
-def run_stream(pieces: list[bytes], *, coalesce: bool, mode: str = "sync") -> tuple[list[Any], Exception | None]:
-    """Iterate a stream served in ``pieces``: the chunks the consumer got, and the error that ended it (if any)."""
+def run_stream(
+    pieces: list[bytes],
+    *,
+    coalesce: bool,
+    mode: str = "sync",
+    paced: bool = False,
+    pauses: list[int] = (),  # type: ignore[assignment]
+    coalesce_ms: float | None = None,
+    route: str = "cerebras",
+) -> tuple[list[Any], Exception | None]:
+    """Iterate a stream served in ``pieces``: the chunks the consumer got, and the error that ended it (if any).
+    ``paced``: each piece arrives on its own turn of the event loop (async); ``pauses``: how many turns the async
+    consumer lets pass after each chunk (a slow consumer, the pieces arriving meanwhile)."""
     got: list[Any] = []
+    extra = {"coalesce_ms": coalesce_ms} if coalesce_ms is not None else {}
     if mode == "sync":
         http = httpx.Client(transport=httpx.MockTransport(_handler(pieces)))
-        with CerebrasClient(api_key="test-key", http_client=http, max_retries=0) as client:
+        with CerebrasClient(api_key="test-key", http_client=http, max_retries=0, route=route) as client:
             try:
                 for c in client.chat.completions.create(model=MODEL, messages=USER, stream=True, coalesce=coalesce):
                     got.append(c)
@@ -45,12 +73,15 @@ def run_stream(pieces: list[bytes], *, coalesce: bool, mode: str = "sync") -> tu
         return got, None
 
     async def main() -> Exception | None:
-        http = httpx.AsyncClient(transport=httpx.MockTransport(_handler(pieces)))
-        async with AsyncCerebrasClient(api_key="test-key", http_client=http, max_retries=0) as client:
-            stream = await client.chat.completions.create(model=MODEL, messages=USER, stream=True, coalesce=coalesce)
+        http = httpx.AsyncClient(transport=httpx.MockTransport(_handler(pieces, paced)))
+        async with AsyncCerebrasClient(api_key="test-key", http_client=http, max_retries=0, route=route) as client:
+            stream = await client.chat.completions.create(model=MODEL, messages=USER, stream=True, coalesce=coalesce,
+                                                          **extra)
             try:
                 async for c in stream:
                     got.append(c)
+                    for _ in range(pauses[len(got) % len(pauses)] if pauses else 0):
+                        await asyncio.sleep(0)
             except Exception as exc:
                 return exc
         return None
@@ -164,6 +195,31 @@ def test_coalesced_stream_assembles_to_exactly_the_uncoalesced_one(stream, cuts,
         assert (c.id, c.model, c.created, c.request_id) == (CHAT_ID, MODEL, 1790000000, RATE_HEADERS["x-request-id"])
 
 
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    stream=streams(),
+    cuts=st.lists(st.integers(0, 4000), max_size=40),
+    pauses=st.lists(st.integers(0, 4), max_size=8),
+    coalesce_ms=st.sampled_from([None, None, 0.5]),
+)
+def test_across_reads_a_slow_consumer_gets_exactly_the_same_completion(stream, cuts, pauses, coalesce_ms):
+    # Many reads (each piece on its own turn of the loop), a consumer that lets a random number of them pass
+    # between chunks: chunks merge events of many reads, at random boundaries.
+    body, events = stream
+    pieces = split_at(body, cuts)
+    plain, plain_error = run_stream(pieces, coalesce=False, mode="async", paced=True)
+    merged, merged_error = run_stream(pieces, coalesce=True, mode="async", paced=True, pauses=pauses,
+                                      coalesce_ms=coalesce_ms)
+
+    assert _dump(merged) == _dump(plain)
+    assert len(merged) <= len(plain) <= events
+    assert type(merged_error) is type(plain_error)
+    if plain_error is not None:
+        assert str(merged_error) == str(plain_error)
+        partial, plain_partial = getattr(merged_error, "partial", None), getattr(plain_error, "partial", None)
+        assert (partial and partial.model_dump()) == (plain_partial and plain_partial.model_dump())
+
+
 # -- what a merged chunk looks like ----------------------------------------------------------------------------
 
 
@@ -190,6 +246,52 @@ def test_events_received_in_one_read_become_one_chunk():
     assert one.usage.completion_tokens == 9
     assert one.time_info.total_time == TIME_INFO["total_time"]
     assert one.rate_limits.limit_tokens_minute == 64000
+
+
+def _odd(event: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    out = json.loads(json.dumps(event))
+    for path, value in changes.items():
+        target = out
+        *parents, last = path.split("__")
+        for part in parents:
+            target = target[int(part)] if isinstance(target, list) else target[part]
+        target[last] = value
+    return out
+
+
+_TOKENS = stream_chunks(content=[f"t{i} " for i in range(12)])
+
+
+@pytest.mark.parametrize(
+    ("odd", "route"),
+    [
+        (_odd(_TOKENS[5], created=None), "cerebras"),  # invalid on its own: a validation error with the partial
+        (_odd(_TOKENS[5], choices__0__delta__content=5), "cerebras"),  # not text
+        ("data: {not json\n\n", "cerebras"),
+        (_odd(_TOKENS[5], id="chatcmpl-other"), "cerebras"),  # valid, but not the run's: merged by the model path
+        (_odd(_TOKENS[5], choices__0__index=1), "cerebras"),  # a second choice
+        (_odd(_TOKENS[5], provider="Groq"), "openrouter"),  # served elsewhere: a RoutingError at that event
+        (_odd(_TOKENS[5], provider=7), "openrouter"),
+        (_odd(_TOKENS[5], usage=None, logprobs=None), "cerebras"),  # nulls are nothing
+    ],
+    ids=["null-created", "int-content", "not-json", "other-id", "second-choice", "wrong-provider", "int-provider",
+         "nulls"],
+)
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_an_odd_event_among_token_events_ends_or_merges_as_without_coalescing(odd, route, mode):
+    # Runs of text-only events are merged as JSON (one model for the run); anything else in the run must take the
+    # per-event path and give exactly what it gives without coalescing.
+    tokens = [_odd(e, provider="Cerebras") for e in _TOKENS] if route == "openrouter" else _TOKENS
+    body = sse([*tokens[:5], odd, *tokens[6:]])
+    plain, plain_error = run_stream([body], coalesce=False, mode=mode, route=route)
+    merged, error = run_stream([body], coalesce=True, mode=mode, route=route)
+
+    assert len(merged) < len(plain)
+    assert _dump(merged) == _dump(plain)
+    assert type(error) is type(plain_error)
+    if plain_error is not None:
+        assert str(error) == str(plain_error)
+        assert error.partial.model_dump() == plain_error.partial.model_dump()
 
 
 def test_coalescing_is_off_by_default_one_chunk_per_event():
@@ -221,7 +323,7 @@ def test_the_chunks_of_a_coalesced_stream_still_list_every_event():
 # -- the option ------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value", [1, "yes", None])
+@pytest.mark.parametrize("value", [1, "yes", 0.5])
 def test_coalesce_must_be_a_bool(value):
     with CerebrasClient(api_key="test-key") as client, pytest.raises(RequestValidationError) as info:
         client.chat.completions.create(model=MODEL, messages=USER, stream=True, coalesce=value)
@@ -281,3 +383,251 @@ def test_a_stream_at_cerebras_speed_gets_fewer_chunks_and_the_same_completion(ce
     assert final.choices[0].message.content == plain_final.choices[0].message.content
     assert final.choices[0].message.reasoning == plain_final.choices[0].message.reasoning
     assert final.usage == plain_final.usage
+
+
+# -- across reads (async): a consumer slower than the network takes every event received since its last chunk ---
+
+
+class _Watch:
+    """What asyncio reports behind a test's back: exceptions given to the loop's handler ("Task was destroyed but it
+    is pending", "exception was never retrieved") and warnings ("coroutine ... was never awaited")."""
+
+    def run(self, main: Any) -> Any:
+        self.loop_errors: list[str] = []
+
+        async def watched() -> Any:
+            asyncio.get_running_loop().set_exception_handler(lambda loop, ctx: self.loop_errors.append(ctx["message"]))
+            return await main()
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = asyncio.run(watched())
+            gc.collect()
+        self.warnings = [str(w.message) for w in caught if issubclass(w.category, (RuntimeWarning, ResourceWarning))]
+        assert self.loop_errors == [] and self.warnings == []
+        return result
+
+
+async def _consume(stream: Any, pause: float = 0.0, pauses: int = 10**9) -> list[Any]:
+    got = []
+    async for c in stream:
+        got.append(c)
+        if len(got) <= pauses and pause:
+            await asyncio.sleep(pause)
+    return got
+
+
+def _content(chunks: list[Any]) -> str:
+    return accumulate(chunks).choices[0].message.content or ""
+
+
+def test_a_slow_async_consumer_gets_the_events_of_many_reads_in_one_chunk():
+    # The fault server writes one HTTP chunk per event, and httpx hands over one HTTP chunk per read: merging only
+    # within a read would give one chunk per event however slow the consumer is.
+    with FaultServer([Fault.ok(chunks=60)]) as server:
+
+        async def main(coalesce: bool) -> tuple[list[Any], Any]:
+            async with AsyncCerebrasClient(api_key="test-key", base_url=f"{server.url}/v1", max_retries=0) as client:
+                stream = await client.chat.completions.create(model=MODEL, messages=USER, stream=True,
+                                                              coalesce=coalesce)
+                got = await _consume(stream, pause=0.05, pauses=1)
+                return got, await stream.get_final_completion()
+
+        plain, plain_final = _Watch().run(lambda: main(False))
+        merged, final = _Watch().run(lambda: main(True))
+
+    assert len(plain) == 61  # one chunk per event
+    assert len(merged) < 10  # everything the server sent while the consumer paused came as one chunk
+    assert accumulate(merged).model_dump() == final.model_dump() == plain_final.model_dump()
+
+
+@pytest.mark.cerebras_emulator(tokens_per_second=300)
+def test_a_paced_stream_read_by_a_slow_consumer_comes_in_fewer_chunks(cerebras_emulator):
+    # At 300 tokens/s the emulator writes each event on its own (3 ms apart); the consumer takes 20 ms a chunk.
+    async def main(coalesce: bool) -> tuple[list[Any], int]:
+        async with AsyncCerebrasClient(api_key="test-key", base_url=cerebras_emulator.base_url) as client:
+            stream = await client.chat.completions.create(
+                model=MODEL, messages=[{"role": "user", "content": "Tell me about the emulator."}], stream=True,
+                coalesce=coalesce, max_completion_tokens=120,
+            )
+            got = await _consume(stream, pause=0.02)
+            return got, len(stream.chunks)
+
+    plain, plain_events = _Watch().run(lambda: main(False))
+    merged, events = _Watch().run(lambda: main(True))
+
+    assert len(plain) == plain_events
+    assert len(merged) * 3 < events
+    same = {"choices": True, "usage": True, "model": True}  # two calls: their ids and timings differ
+    assert accumulate(merged).model_dump(include=same) == accumulate(plain).model_dump(include=same)
+
+
+@pytest.mark.cerebras_emulator(tokens_per_second=300)
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_coalesce_ms_merges_for_that_long_after_the_first_event(cerebras_emulator, mode):
+    # A consumer that keeps up gets about one chunk per event with coalesce=True alone; a 50 ms window at 300
+    # tokens/s holds about 15 events.
+    request = dict(model=MODEL, messages=[{"role": "user", "content": "Tell me about the emulator."}], stream=True,
+                   max_completion_tokens=120)
+    if mode == "sync":
+        with CerebrasClient(api_key="test-key", base_url=cerebras_emulator.base_url) as client:
+            stream = client.chat.completions.create(**request, coalesce_ms=50)
+            got, events = list(stream), len(stream.chunks)
+    else:
+
+        async def main() -> tuple[list[Any], int]:
+            async with AsyncCerebrasClient(api_key="test-key", base_url=cerebras_emulator.base_url) as client:
+                stream = await client.chat.completions.create(**request, coalesce_ms=50)
+                return await _consume(stream), len(stream.chunks)
+
+        got, events = _Watch().run(main)
+    assert len(got) * 4 < events
+    assert accumulate(got).choices[0].message.content
+
+
+def test_a_consumer_slower_than_the_read_timeout_is_not_cancelled():
+    # The reads stay whole in the reader task: an httpx read timeout (anyio's cancel scope) never outlives its read,
+    # so it cannot fire into the consumer's own awaits while the consumer holds a chunk for longer than it.
+    with FaultServer([Fault.trickle(period=0.01, chunks=2)]) as server:
+
+        async def main() -> str:
+            async with AsyncCerebrasClient(
+                api_key="test-key", base_url=f"{server.url}/v1", max_retries=0, timeout=httpx.Timeout(5, read=0.2)
+            ) as client:
+                stream = await client.chat.completions.create(model=MODEL, messages=USER, stream=True, coalesce=True)
+                return _content(await _consume(stream, pause=0.4, pauses=3))
+
+        assert _Watch().run(main) == text_of(2)
+
+
+def test_the_read_timeout_still_ends_a_stalled_coalesced_stream_with_its_partial():
+    with FaultServer([Fault.stall(after_chunks=3)]) as server:
+
+        async def main() -> Exception | None:
+            async with AsyncCerebrasClient(
+                api_key="test-key", base_url=f"{server.url}/v1", max_retries=0, timeout=httpx.Timeout(5, read=0.3)
+            ) as client:
+                stream = await client.chat.completions.create(model=MODEL, messages=USER, stream=True, coalesce=True)
+                try:
+                    await _consume(stream)
+                except APITimeoutError as exc:
+                    return exc
+                return None
+
+        started = time.monotonic()
+        error = _Watch().run(main)
+    assert isinstance(error, APITimeoutError)
+    assert error.partial.choices[0].message.content == text_of(3)
+    assert time.monotonic() - started < 3  # the read timeout, not the stalled server giving up (30 s)
+
+
+def test_the_deadline_still_ends_a_stalled_coalesced_stream():
+    with FaultServer([Fault.stall(after_chunks=3)]) as server:
+
+        async def main() -> Exception | None:
+            async with AsyncCerebrasClient(api_key="test-key", base_url=f"{server.url}/v1", max_retries=0) as client:
+                stream = await client.chat.completions.create(model=MODEL, messages=USER, stream=True, coalesce=True,
+                                                              deadline=0.5)
+                try:
+                    await _consume(stream)
+                except APITimeoutError as exc:
+                    return exc
+                return None
+
+        started = time.monotonic()
+        error = _Watch().run(main)
+        elapsed = time.monotonic() - started
+    assert isinstance(error, APITimeoutError)
+    assert error.partial.choices[0].message.content == text_of(3)
+    assert elapsed < 3  # the deadline, not the stalled server giving up (30 s)
+
+
+def test_cancelling_the_consumer_closes_the_response_and_its_reader():
+    with FaultServer([Fault.stall(after_chunks=3)]) as server:
+
+        async def main() -> None:
+            async with AsyncCerebrasClient(api_key="test-key", base_url=f"{server.url}/v1", max_retries=0) as client:
+                stream = await client.chat.completions.create(model=MODEL, messages=USER, stream=True, coalesce=True)
+                consumer = asyncio.ensure_future(_consume(stream))
+                await asyncio.sleep(0.2)  # the consumer waits for an event that never comes
+                consumer.cancel()
+                with pytest.raises(asyncio.CancelledError):
+                    await consumer
+                await stream.close()
+                assert stream.response.is_closed
+                assert asyncio.all_tasks() == {asyncio.current_task()}  # the reader task is gone too
+
+        _Watch().run(main)
+
+
+def test_a_coalesced_stream_left_half_read_leaves_no_task_or_warning_behind():
+    with FaultServer([Fault.stall(after_chunks=3)]) as server:
+
+        async def main() -> None:
+            async with AsyncCerebrasClient(api_key="test-key", base_url=f"{server.url}/v1", max_retries=0) as client:
+                stream = await client.chat.completions.create(model=MODEL, messages=USER, stream=True, coalesce=True)
+                async for _ in stream:
+                    break  # neither read to its end nor closed: dropped
+                del stream
+                gc.collect()
+
+        _Watch().run(main)  # asyncio.run closes the dropped stream's generator, which cancels its reader
+
+
+# -- our recorded cassettes, coalesced ------------------------------------------------------------------------
+
+
+def _recorded_streams() -> list[tuple[str, bytes]]:
+    found = []
+    for path in sorted(recording.CASSETTES.rglob("*.yaml")):
+        for n, interaction in enumerate(yaml.safe_load(path.read_text())["interactions"]):
+            response = interaction["response"]
+            kind = {k.lower(): v for k, v in response["headers"].items()}.get("content-type", [""])[0]
+            if "text/event-stream" in kind and response["status"]["code"] == 200:
+                body = response["body"]["string"]
+                found.append((f"{path.relative_to(recording.CASSETTES)}#{n}", body.encode() if isinstance(body, str)
+                              else body))
+    return found
+
+
+RECORDED = _recorded_streams()
+
+
+def test_there_are_recorded_streams_to_replay():
+    assert len(RECORDED) >= 20
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_every_recorded_stream_assembles_the_same_coalesced(mode):
+    for name, body in RECORDED:
+        events = [e + b"\n\n" for e in body.split(b"\n\n") if e.strip()]  # one HTTP chunk per event
+        plain, plain_error = run_stream(events, coalesce=False, mode=mode)
+        merged, error = run_stream(events, coalesce=True, mode=mode)
+        assert (error, plain_error) == (None, None), name
+        # async: the reader takes every event already received; sync merges within one read (one event here)
+        assert len(merged) < len(plain) if mode == "async" and len(plain) > 1 else len(merged) <= len(plain), name
+        assert _dump(merged) == _dump(plain), name
+
+
+# -- coalesce_ms, the option -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [0, -1, "5", True, float("nan"), float("inf")])
+def test_coalesce_ms_must_be_a_positive_number_of_milliseconds(value):
+    with CerebrasClient(api_key="test-key") as client, pytest.raises(RequestValidationError) as info:
+        client.chat.completions.create(model=MODEL, messages=USER, stream=True, coalesce_ms=value)
+    assert info.value.param == "coalesce_ms"
+    assert "coalesce_ms=5" in str(info.value)
+
+
+def test_coalesce_ms_with_coalescing_turned_off_is_refused():
+    with CerebrasClient(api_key="test-key") as client, pytest.raises(RequestValidationError) as info:
+        client.chat.completions.create(model=MODEL, messages=USER, stream=True, coalesce=False, coalesce_ms=5)
+    assert info.value.param == "coalesce_ms"
+
+
+def test_coalesce_ms_without_stream_is_refused_not_ignored():
+    with CerebrasClient(api_key="test-key") as client, pytest.raises(RequestValidationError) as info:
+        client.chat.completions.create(model=MODEL, messages=USER, coalesce_ms=5)
+    assert info.value.param == "coalesce_ms"
+    assert "stream=True" in str(info.value)

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
         CerebrasAdapterError,
         ConflictError,
         ContextLengthExceededError,
+        GovernorUnavailableError,
         InternalServerError,
         NoEndpointsError,
         NotFoundError,
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
         UnprocessableEntityError,
         UnsupportedParameterError,
     )
+    from .governor import InProcessBackend, RateLimitGovernor, RedisBackend
     from .options import CacheControl, ChatCompletionOptions, Plugin, WebPlugin
     from .reasoning import replay_reasoning, split_think_tags
     from .routes import CerebrasRoute, OpenRouterRoute, Route
@@ -83,6 +85,8 @@ _LAZY: dict[str, str] = {
     "ConflictError": "errors",
     "ContextLengthExceededError": "errors",
     "DEFAULT_TIMEOUT": "_client",
+    "GovernorUnavailableError": "errors",
+    "InProcessBackend": "governor",
     "InternalServerError": "errors",
     "ModelInfo": "catalog",
     "NoEndpointsError": "errors",
@@ -96,7 +100,9 @@ _LAZY: dict[str, str] = {
     "PermissionDeniedError": "errors",
     "Plugin": "options",
     "RateLimitError": "errors",
+    "RateLimitGovernor": "governor",
     "RateLimits": "types",
+    "RedisBackend": "governor",
     "RequestTimeoutError": "errors",
     "RequestValidationError": "errors",
     "Route": "routes",
@@ -134,7 +140,7 @@ def __getattr__(name: str) -> Any:
 
 
 _SUBMODULES = frozenset(
-    {"catalog", "errors", "families", "options", "reasoning", "routes", "schema", "types", "testing"}
+    {"catalog", "errors", "families", "governor", "options", "reasoning", "routes", "schema", "types", "testing"}
 )
 
 
@@ -166,6 +172,8 @@ __all__ = [
     "ChatCompletionOptions",
     "ConflictError",
     "ContextLengthExceededError",
+    "GovernorUnavailableError",
+    "InProcessBackend",
     "InternalServerError",
     "ModelInfo",
     "NoEndpointsError",
@@ -179,7 +187,9 @@ __all__ = [
     "PermissionDeniedError",
     "Plugin",
     "RateLimitError",
+    "RateLimitGovernor",
     "RateLimits",
+    "RedisBackend",
     "RequestTimeoutError",
     "RequestValidationError",
     "Route",

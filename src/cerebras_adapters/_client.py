@@ -15,6 +15,11 @@ Time limits: ``timeout`` bounds each connect, read and write (httpx); ``attempt_
 one attempt from sending to the last byte, streams included; ``deadline`` (default none) bounds the whole call,
 retries and backoff included. A retry that would not fit in the deadline is not made.
 
+Rate limits: with ``rate_limiter`` (a ``cerebras_adapters.governor.RateLimitGovernor``) every attempt reserves its
+share of the key's limits before it leaves, and settles after: headers and usage on an answer (a stream's usage at
+its end), the server's hint on a 429 (whose retry then waits in the governor, not in a backoff sleep as well), the
+whole reservation back when the request never left.
+
 Nothing from httpx reaches the caller: every failure is one of ``cerebras_adapters.errors``. Requests are logged
 at DEBUG and retries at INFO on the ``cerebras_adapters`` logger, never with a header.
 """
@@ -61,6 +66,7 @@ from .errors import (
     parse_retry_after,
     status_error,
 )
+from .governor import Estimate, RateLimitGovernor, Reservation, estimate_request
 from .options import ChatCompletionOptions, Message
 from .routes import USER_AGENT, Route, RouteName, resolve_base_url, resolve_route
 from .types import ChatCompletion, ChatCompletionChunk, ModelList, RateLimits
@@ -79,6 +85,8 @@ _RETRY_STATUSES = frozenset({408, 409, 429})
 _MAX_RETRY_AFTER = 60.0
 # Failures caused by what this side sent: retrying cannot help.
 _NOT_RETRYABLE = (httpx.LocalProtocolError, httpx.UnsupportedProtocol)
+# Failures before the request left: the server never saw it, so a governor reservation is given back whole.
+_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, *_NOT_RETRYABLE)
 
 
 _ID_HEADERS = (b"x-request-id", b"inference-id", b"x-generation-id")  # in order of preference
@@ -192,7 +200,19 @@ class _Retry:
 class _Exchange:
     """One call on the wire: the request, its clock and retry state, and what each failed attempt means."""
 
-    __slots__ = ("base_timeouts", "clock", "core", "end", "prepared", "request", "retry", "started", "stream")
+    __slots__ = (
+        "base_timeouts",
+        "clock",
+        "core",
+        "end",
+        "governed",
+        "prepared",
+        "request",
+        "reservation",
+        "retry",
+        "started",
+        "stream",
+    )
 
     def __init__(
         self,
@@ -211,11 +231,47 @@ class _Exchange:
         self.base_timeouts: dict[str, Any] = request.extensions.get("timeout") or {}
         self.started = 0.0
         self.end = math.inf
+        # The rate-limit governor, the model and the estimate it reserves per attempt (None: not governed).
+        self.governed = core._governed(prepared)
+        self.reservation: Reservation | None = None
+
+    def reserve(self) -> None:
+        """Before an attempt leaves: reserve it with the governor, waiting until the key's limits allow it (each
+        retry re-enters the governor)."""
+        if self.governed is not None:
+            governor, model, estimate = self.governed
+            self.abandon()
+            self.reservation = governor.reserve(self.core.api_key, model, estimate, timeout=self._time_left())
+
+    async def areserve(self) -> None:
+        if self.governed is not None:
+            governor, model, estimate = self.governed
+            self.abandon()
+            self.reservation = await governor.areserve(self.core.api_key, model, estimate, timeout=self._time_left())
+
+    def _time_left(self) -> float | None:
+        """Seconds until the call's deadline (None: no deadline): the governor fails rather than wait past it."""
+        end = self.clock.call_end
+        return None if end == math.inf else end - time.monotonic()
+
+    def abandon(self) -> None:
+        """The attempt ended without a usable answer (no-op once its reservation is settled)."""
+        if self.reservation is not None:
+            self.reservation.abandon()
+
+    def stream_started(self, state: _StreamState) -> None:
+        """A stream's headers arrived: the governor learns from them now, and from its usage when it ends."""
+        reservation = self.reservation
+        if reservation is not None:
+            reservation.reconcile(state.rate_limits, None, final=False)
+            state.reservation = reservation
 
     def begin(self) -> float:
         """Start an attempt: its end time, with every httpx timeout capped at it."""
         clock = self.clock
         if clock.call_expired():
+            if self.reservation is not None:
+                self.reservation.release()
             raise APITimeoutError(
                 f"the call's deadline of {clock.deadline} s was reached after {self.retry.attempt} retries"
             )
@@ -237,6 +293,11 @@ class _Exchange:
 
     def after_failure(self, exc: Exception, alarm: Alarm | None) -> float:
         """After a transport failure: the delay before the next attempt, or raise the mapped error."""
+        if self.reservation is not None:
+            if isinstance(exc, _NEVER_SENT):
+                self.reservation.release()
+            else:
+                self.reservation.abandon()  # it may have reached the server and been charged
         timed_out = (
             isinstance(exc, (httpx.TimeoutException, _AttemptTimeUp))
             or (alarm is not None and alarm.fired)
@@ -253,7 +314,17 @@ class _Exchange:
 
     def after_status(self, response: httpx.Response, content: bytes) -> float:
         """After an error status: the delay before the next attempt, or raise the mapped error."""
+        reservation = self.reservation
+        if reservation is not None:
+            if response.status_code == 429:
+                reservation.on_rate_limited(parse_retry_after(response.headers), _response_meta(response.headers)[0])
+            elif response.status_code < 500:
+                reservation.release()  # refused before it was processed
+            else:
+                reservation.abandon()
         delay = self.retry.after_status(response.status_code, response.headers)
+        if delay is not None and reservation is not None and response.status_code == 429:
+            delay = 0.0  # the governor's next reservation waits for the server's hint: no second sleep here
         if delay is None or not self.clock.leaves_room_for(delay):
             raise self.core._error(response, content, self.prepared)
         self._log_retry(delay, f"HTTP {response.status_code}")
@@ -315,8 +386,16 @@ class _ClientCore:
         unsupported_params: UnsupportedPolicy,
         catalog: Catalog | None,
         validation: Validation = "strict",
+        rate_limiter: RateLimitGovernor | None = None,
     ) -> None:
         self.route = resolve_route(route)
+        if rate_limiter is not None and not isinstance(rate_limiter, RateLimitGovernor):
+            raise RequestValidationError(
+                f"rate_limiter must be a RateLimitGovernor, not {type(rate_limiter).__name__}.",
+                param="rate_limiter",
+                fix="pass rate_limiter=RateLimitGovernor() (from cerebras_adapters.governor), or leave it out",
+            )
+        self.rate_limiter = rate_limiter
         if api_key is not None:
             key = check_api_key(api_key, source="the api_key argument")
         else:
@@ -393,6 +472,25 @@ class _ClientCore:
         if prepared.headers:
             check_headers(prepared.headers, param="extra_headers")
         return prepared, clock
+
+    def _governed(self, prepared: PreparedRequest | None) -> tuple[RateLimitGovernor, str, Estimate] | None:
+        governor = self.rate_limiter
+        if governor is None or prepared is None:
+            return None
+        return governor, prepared.model, estimate_request(prepared.body, prepared.info)
+
+    def _finish(self, exchange: _Exchange, sent: _Sent) -> ChatCompletion:
+        """A non-streamed answer, with its governor reservation reconciled (headers and usage)."""
+        reservation = exchange.reservation
+        if reservation is None:
+            return self._completion(sent.response, sent.content)
+        try:
+            completion = self._completion(sent.response, sent.content)
+        except APIError as exc:
+            reservation.reconcile(exc.rate_limits)
+            raise
+        reservation.reconcile(completion.rate_limits, completion.usage)
+        return completion
 
     def _build(self, http: httpx.Client | httpx.AsyncClient, prepared: PreparedRequest) -> httpx.Request:
         headers = self._stream_headers if prepared.stream else self._post_headers
@@ -551,7 +649,9 @@ class CerebrasClient(_ClientCore):
     a ``ValidationWarning`` and sends it anyway, ``"off"`` sends what was given unchecked (still strict JSON,
     with legal headers). ``proxy`` sends every request through that proxy; without it (and without
     ``http_client``) the ``HTTP_PROXY`` / ``HTTPS_PROXY`` / ``ALL_PROXY`` / ``NO_PROXY`` variables apply, read when the
-    client is built, by httpx's rules. Use it as a context manager or call ``close()``.
+    client is built, by httpx's rules. ``rate_limiter`` paces requests to the key's rate limits
+    (``cerebras_adapters.governor.RateLimitGovernor``; docs/rate-limits.md). Use it as a context manager or call
+    ``close()``.
     """
 
     def __init__(
@@ -572,6 +672,7 @@ class CerebrasClient(_ClientCore):
         limits: httpx.Limits | None = None,
         warm_up: bool = False,
         proxy: str | httpx.Proxy | None = None,
+        rate_limiter: RateLimitGovernor | None = None,
     ) -> None:
         super().__init__(
             api_key=api_key,
@@ -585,6 +686,7 @@ class CerebrasClient(_ClientCore):
             unsupported_params=unsupported_params,
             catalog=catalog,
             validation=validation,
+            rate_limiter=rate_limiter,
         )
         _check_proxy(proxy, http_client)
         self._owns_http = http_client is None
@@ -612,6 +714,7 @@ class CerebrasClient(_ClientCore):
         """Send with retries. A stream's 2xx response comes back open, with its alarm, its first bytes and the
         iterator for the rest; anything else comes back read and closed."""
         while True:
+            exchange.reserve()
             end = exchange.begin()
             try:
                 response = self._http.send(exchange.request, stream=True)
@@ -687,6 +790,7 @@ class AsyncCerebrasClient(_ClientCore):
         limits: httpx.Limits | None = None,
         warm_up: bool = False,
         proxy: str | httpx.Proxy | None = None,
+        rate_limiter: RateLimitGovernor | None = None,
     ) -> None:
         super().__init__(
             api_key=api_key,
@@ -700,6 +804,7 @@ class AsyncCerebrasClient(_ClientCore):
             unsupported_params=unsupported_params,
             catalog=catalog,
             validation=validation,
+            rate_limiter=rate_limiter,
         )
         _check_proxy(proxy, http_client)
         self._owns_http = http_client is None
@@ -734,6 +839,7 @@ class AsyncCerebrasClient(_ClientCore):
 
     async def _send(self, exchange: _Exchange) -> _Sent:
         while True:
+            await exchange.areserve()
             end = exchange.begin()
             try:
                 response = await self._http.send(exchange.request, stream=True)
@@ -809,7 +915,8 @@ class _Completions:
         model: str,
         messages: Iterable[Message],
         stream: Literal[True],
-        coalesce: bool = False,
+        coalesce: bool | None = None,
+        coalesce_ms: float | None = None,
         **options: Unpack[ChatCompletionOptions],
     ) -> Stream: ...
 
@@ -820,7 +927,8 @@ class _Completions:
         model: str,
         messages: Iterable[Message],
         stream: bool,
-        coalesce: bool = False,
+        coalesce: bool | None = None,
+        coalesce_ms: float | None = None,
         **options: Unpack[ChatCompletionOptions],
     ) -> ChatCompletion | Stream: ...
 
@@ -830,39 +938,66 @@ class _Completions:
         model: str,
         messages: Iterable[Message],
         stream: bool = False,
-        coalesce: bool = False,
+        coalesce: bool | None = None,
+        coalesce_ms: float | None = None,
         **options: Unpack[ChatCompletionOptions],
     ) -> ChatCompletion | Stream:
         """Create a chat completion; ``stream=True`` returns a ``Stream`` of ``ChatCompletionChunk``.
         Every option is validated before anything is sent (see ``ChatCompletionOptions``). ``coalesce=True`` (streams
-        only, never sent) merges the events already received into one chunk (``cerebras_adapters._streaming``)."""
-        _check_coalesce(coalesce, stream, model)
+        only, never sent) merges the events already received into one chunk, and ``coalesce_ms`` (which implies it)
+        keeps merging for that many milliseconds after a merge's first event
+        (docs/adapters.md#stream-coalescing-core)."""
+        coalesce = check_coalesce(coalesce, coalesce_ms, stream, model)
         client = self._client
         prepared, clock = client._prepare(model, messages, stream, dict(options))
         exchange = _Exchange(client, client._build(client._http, prepared), prepared, stream, clock)
-        sent = client._send(exchange)
+        try:
+            sent = client._send(exchange)
+        except BaseException:
+            exchange.abandon()
+            raise
         if stream:
             state = client._stream_state(sent.response, sent.alarm, exchange.end)
-            return Stream(sent.response, state, sent.content, sent.body, coalesce=coalesce)
-        return client._completion(sent.response, sent.content)
+            exchange.stream_started(state)
+            return Stream(sent.response, state, sent.content, sent.body, coalesce=coalesce, coalesce_ms=coalesce_ms)
+        return client._finish(exchange, sent)
 
 
-def _check_coalesce(coalesce: Any, stream: bool, model: str) -> None:
-    """``coalesce`` is a client-side option of streams: a bool, and only with ``stream=True``."""
-    if not isinstance(coalesce, bool):
+def check_coalesce(coalesce: Any, coalesce_ms: Any, stream: bool, model: str) -> bool:
+    """``coalesce`` and ``coalesce_ms`` are client-side options of streams: a bool, and a window in milliseconds
+    (a number > 0, which implies ``coalesce=True``), only with ``stream=True``. Returns whether to coalesce."""
+    if coalesce is not None and not isinstance(coalesce, bool):
         raise RequestValidationError(
             f"coalesce must be True or False, not {coalesce!r}.",
             param="coalesce",
             model=model,
             fix="pass coalesce=True",
         )
-    if coalesce and not stream:
+    if coalesce_ms is not None:
+        if isinstance(coalesce_ms, bool) or not isinstance(coalesce_ms, (int, float)) or not 0 < coalesce_ms < math.inf:
+            raise RequestValidationError(
+                f"coalesce_ms must be a number of milliseconds greater than 0, not {coalesce_ms!r}.",
+                param="coalesce_ms",
+                model=model,
+                fix="pass e.g. coalesce_ms=5, or leave coalesce_ms out (no time window)",
+            )
+        if coalesce is False:
+            raise RequestValidationError(
+                "coalesce_ms is a time window for coalescing, and coalesce=False turns coalescing off.",
+                param="coalesce_ms",
+                model=model,
+                fix="leave coalesce_ms out, or pass coalesce=True",
+            )
+    enabled = bool(coalesce) or coalesce_ms is not None
+    if enabled and not stream:
+        name = "coalesce" if coalesce else "coalesce_ms"
         raise RequestValidationError(
-            "coalesce=True applies only to streamed calls (it merges stream events already received).",
-            param="coalesce",
+            f"{name} applies only to streamed calls (it merges stream events already received).",
+            param=name,
             model=model,
-            fix="pass stream=True, or leave coalesce out",
+            fix=f"pass stream=True, or leave {name} out",
         )
+    return enabled
 
 
 class _AsyncCompletions:
@@ -886,7 +1021,8 @@ class _AsyncCompletions:
         model: str,
         messages: Iterable[Message],
         stream: Literal[True],
-        coalesce: bool = False,
+        coalesce: bool | None = None,
+        coalesce_ms: float | None = None,
         **options: Unpack[ChatCompletionOptions],
     ) -> AsyncStream: ...
 
@@ -897,7 +1033,8 @@ class _AsyncCompletions:
         model: str,
         messages: Iterable[Message],
         stream: bool,
-        coalesce: bool = False,
+        coalesce: bool | None = None,
+        coalesce_ms: float | None = None,
         **options: Unpack[ChatCompletionOptions],
     ) -> ChatCompletion | AsyncStream: ...
 
@@ -907,19 +1044,27 @@ class _AsyncCompletions:
         model: str,
         messages: Iterable[Message],
         stream: bool = False,
-        coalesce: bool = False,
+        coalesce: bool | None = None,
+        coalesce_ms: float | None = None,
         **options: Unpack[ChatCompletionOptions],
     ) -> ChatCompletion | AsyncStream:
         """Async ``create``; ``stream=True`` returns an ``AsyncStream``."""
-        _check_coalesce(coalesce, stream, model)
+        coalesce = check_coalesce(coalesce, coalesce_ms, stream, model)
         client = self._client
         prepared, clock = client._prepare(model, messages, stream, dict(options))
         exchange = _Exchange(client, client._build(client._http, prepared), prepared, stream, clock)
-        sent = await client._send(exchange)
+        try:
+            sent = await client._send(exchange)
+        except BaseException:
+            exchange.abandon()
+            raise
         if stream:
             state = client._stream_state(sent.response, sent.alarm, exchange.end)
-            return AsyncStream(sent.response, state, sent.content, sent.body, coalesce=coalesce)
-        return client._completion(sent.response, sent.content)
+            exchange.stream_started(state)
+            return AsyncStream(
+                sent.response, state, sent.content, sent.body, coalesce=coalesce, coalesce_ms=coalesce_ms
+            )
+        return client._finish(exchange, sent)
 
 
 class _Chat:

@@ -489,6 +489,12 @@ class WholeStream:
         return None
 
 
+def _unstreamed(options: Mapping[str, Any]) -> dict[str, Any]:
+    """A stream's options for the one non-streamed call that serves it: the stream-only client settings
+    (``coalesce``, ``coalesce_ms``: nothing to merge in one answer) are left out."""
+    return {name: value for name, value in options.items() if name not in ("coalesce", "coalesce_ms")}
+
+
 def open_stream(
     client: CerebrasClient, *, model: str, messages: Any, options: Mapping[str, Any]
 ) -> Stream | WholeStream:
@@ -496,7 +502,7 @@ def open_stream(
     non-streamed answer as a ``WholeStream``. Errors before the first byte are raised here."""
     completions = client.chat.completions
     if streams_as_one_call(options):
-        return WholeStream(completions.create(model=model, messages=messages, **options))
+        return WholeStream(completions.create(model=model, messages=messages, **_unstreamed(options)))
     stream: Stream = completions.create(model=model, messages=messages, stream=True, **options)
     return stream
 
@@ -508,7 +514,8 @@ async def aopen_stream(
     closes the stream)."""
     completions = client.chat.completions
     if streams_as_one_call(options):
-        for chunk in completion_as_chunks(await completions.create(model=model, messages=messages, **options)):
+        answer = await completions.create(model=model, messages=messages, **_unstreamed(options))
+        for chunk in completion_as_chunks(answer):
             yield chunk
         return
     stream = await completions.create(model=model, messages=messages, stream=True, **options)

@@ -5,8 +5,13 @@ This module owns the SSE framing (docs/api-facts.md#streaming, docs/api-facts.md
 and differ only in how they read bytes. It must not retry: once a stream has yielded, a failure is raised
 as an error carrying the partial output, never replayed. A stream is read once: every loop over it and
 ``get_final_completion()`` continue the same pass (as the openai SDK's streams do), and ``get_final_completion()``
-reads whatever is left before assembling the answer. With ``coalesce=True`` the complete events of one network read
-are merged into one chunk (``_coalesced``): it never waits for more bytes, and costs nothing per event when off.
+reads whatever is left before assembling the answer.
+
+With ``coalesce=True`` the events already received are merged into one chunk (``_coalesced``,
+docs/adapters.md#stream-coalescing-core), and it costs nothing per event when off. The async stream then reads its
+body in a reader task of its own (``_Reader``), so a consumer slower than the network takes everything received
+since its last chunk at once; the sync stream merges the events of one network read. Neither waits for more bytes,
+unless ``coalesce_ms`` asks for a time window.
 
 Facts relied on:
 * Cerebras streams end at connection close with no ``data: [DONE]`` (RT-12, RT-13, RT-15); OpenRouter
@@ -20,6 +25,7 @@ Facts relied on:
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterable, Iterator
 from itertools import chain
 from time import monotonic
@@ -53,7 +59,9 @@ from .types import (
 
 if TYPE_CHECKING:
     from ._deadline import Alarm
+    from .governor import Reservation
     from .routes import Route
+    from .types import Usage
 
 __all__ = ["AsyncStream", "SSEDecoder", "Stream", "accumulate"]
 
@@ -130,7 +138,9 @@ class _StreamState:
         "headers",
         "rate_limits",
         "request_id",
+        "reservation",
         "route",
+        "usage",
     )
 
     def __init__(
@@ -155,6 +165,9 @@ class _StreamState:
         self.complete = False
         self.failure: APIError | None = None
         self._parsed: list[ChatCompletionChunk] = []
+        # The rate-limit governor's reservation (cerebras_adapters.governor), settled with the usage at the end.
+        self.reservation: Reservation | None = None
+        self.usage: Usage | None = None
 
     def parse(self, event: str | None, data: bytes) -> ChatCompletionChunk | None:
         """One event → one chunk; None means the stream is over (``[DONE]``)."""
@@ -188,6 +201,8 @@ class _StreamState:
                 exc.rate_limits = self.rate_limits
                 raise
         self.events.append(data)
+        if chunk.usage is not None:
+            self.usage = chunk.usage
         choices = chunk.choices
         if choices and choices[0].finish_reason is not None:
             self.finished = True
@@ -264,6 +279,10 @@ class _StreamState:
     def close(self) -> None:
         if self.alarm is not None:
             self.alarm.disarm()
+        reservation = self.reservation
+        if reservation is not None:
+            self.reservation = None
+            reservation.reconcile(None, self.usage)  # None: cut before its usage, the estimate stays charged
 
 
 async def _prefixed(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
@@ -279,26 +298,260 @@ def _loads_or_none(data: bytes) -> Any:
         return None
 
 
+# Bounds of one merged chunk, so that one stream far behind does not hold its consumer (and the event loop) for long.
+_MERGE_EVENTS = 256
+_MERGE_BYTES = 64 * 1024
+# The async reader task stops reading once this much waits for the consumer (the socket's buffer holds the rest).
+_READ_AHEAD = 256 * 1024
+
+
 def _coalesced(
     state: _StreamState, events: list[tuple[str | None, bytes]]
-) -> tuple[ChatCompletionChunk | None, bool, Exception | None]:
-    """Coalescing: the events of one read parsed and merged into one chunk (docs/adapters.md#stream-coalescing-core).
+) -> tuple[list[ChatCompletionChunk], bool, Exception | None]:
+    """Coalescing: events already received, parsed and merged into chunks of at most ``_MERGE_EVENTS`` events
+    (docs/adapters.md#stream-coalescing-core).
 
-    Returns the merged chunk of the events before any end, whether ``[DONE]`` ended the stream, and the error an
-    event raised. The caller yields the merged chunk first, then raises the error: the consumer gets everything
+    Returns the merged chunks of the events before any end, whether ``[DONE]`` ended the stream, and the error an
+    event raised. The caller yields the merged chunks first, then raises the error: the consumer gets everything
     that came before it, and the error (whose ``partial`` covers every event parsed, as without coalescing)
-    arrives at the same point of the stream.
+    arrives at the same point of the stream. Runs of text-only events are merged as JSON before one model is built
+    for them (``_text_run``); any other event is parsed on its own and merged as a model (``_merge_chunk``).
     """
+    chunks: list[ChatCompletionChunk] = []
     merged: ChatCompletionChunk | None = None
+    count = 0
+    at, end = 0, len(events)
     try:
-        for event, data in events:
-            chunk = state.parse(event, data)
+        while at < end:
+            if count == _MERGE_EVENTS:
+                chunks.append(merged)  # type: ignore[arg-type]  # count > 0: merged is set
+                merged, count = None, 0
+            chunk, after = _text_run(state, events, at, _MERGE_EVENTS - count)
             if chunk is None:
-                return merged, True, None
+                event, data = events[at]
+                chunk = state.parse(event, data)
+                if chunk is None:
+                    return _with(chunks, merged), True, None
+                after = at + 1
             merged = chunk if merged is None else _merge_chunk(merged, chunk)
+            count += after - at
+            at = after
     except Exception as exc:  # re-raised by the caller right after the chunks before it
-        return merged, False, exc
-    return merged, False, None
+        return _with(chunks, merged), False, exc
+    return _with(chunks, merged), False, None
+
+
+# A text-only event (``_text_choice``): these top-level keys, one choice with these keys, a delta with these.
+# Any other key may be present only as null. Later events of a run must repeat the first's _SAME_KEYS.
+_TEXT_TOP = frozenset({"id", "object", "created", "model", "system_fingerprint", "choices", "provider"})
+_TEXT_CHOICE = frozenset({"index", "delta", "finish_reason"})
+_TEXT_DELTA = ("role", "content", "reasoning")
+_SAME_KEYS = ("id", "object", "created", "model", "system_fingerprint")
+_ABSENT = object()
+
+
+def _text_choice(payload: Any) -> dict[str, Any] | None:
+    """The one choice of an event that carries nothing but text (role, content, reasoning) and a finish_reason, or
+    None for any other event."""
+    if type(payload) is not dict:
+        return None
+    for key, value in payload.items():
+        if value is not None and key not in _TEXT_TOP:
+            return None
+    choices = payload.get("choices")
+    if type(choices) is not list or len(choices) != 1 or type(choices[0]) is not dict:
+        return None
+    choice: dict[str, Any] = choices[0]
+    for key, value in choice.items():
+        if value is not None and key not in _TEXT_CHOICE:
+            return None
+    delta = choice.get("delta")
+    if type(delta) is not dict:
+        return None
+    for key, value in delta.items():
+        if value is not None and (key not in _TEXT_DELTA or type(value) is not str):
+            return None
+    reason = choice.get("finish_reason")
+    return choice if reason is None or type(reason) is str else None
+
+
+def _text_run(
+    state: _StreamState, events: list[tuple[str | None, bytes]], at: int, limit: int
+) -> tuple[ChatCompletionChunk | None, int]:
+    """The text-only events from ``at`` on (at most ``limit``) as one chunk, and the index after them; ``(None, at)``
+    when fewer than two events qualify.
+
+    Building one ``ChatCompletionChunk`` per event is most of what an event costs; a run of token events is merged as
+    parsed JSON and validated once. The result is the chunk ``_merge_chunk`` would give, with the same checks: every
+    event of the run is the first's but for its text and finish_reason (anything else sends it down the per-event
+    path, which raises what it must at the event that has it), and the route's check of ``provider`` is made for
+    each value sent. A run whose merged chunk does not validate is left to the per-event path too."""
+    first: dict[str, Any] | None = None
+    first_choice: dict[str, Any] = {}
+    first_same: tuple[Any, ...] = ()
+    texts: dict[str, list[str]] = {"role": [], "content": [], "reasoning": []}
+    reason: str | None = None
+    checked: str | None = None
+    datas: list[bytes] = []
+    position, end = at, min(len(events), at + limit)
+    while position < end:
+        event, data = events[position]
+        if event is not None or data == b"[DONE]":
+            break
+        try:
+            payload = pydantic_core.from_json(data)
+        except ValueError:
+            break
+        choice = _text_choice(payload)
+        if choice is None:
+            break
+        same = tuple(payload.get(key, _ABSENT) for key in _SAME_KEYS)
+        if first is None:
+            first, first_choice, first_same = payload, choice, same
+        elif same != first_same or choice.get("index", _ABSENT) != first_choice.get("index", _ABSENT):
+            break
+        provider = payload.get("provider")
+        if provider is not None and type(provider) is not str:
+            break
+        if provider is not None and provider != checked:
+            try:
+                state.route.check_served_by(provider, request_id=state.request_id)
+            except RoutingError:
+                break
+            checked = provider
+        for key, value in choice["delta"].items():
+            if value:
+                texts[key].append(value)
+        if choice.get("finish_reason") is not None:
+            reason = choice["finish_reason"]
+        datas.append(data)
+        position += 1
+    if first is None or len(datas) < 2:
+        return None, at
+    delta = first_choice["delta"]
+    for key, values in texts.items():
+        if values:
+            delta[key] = values[-1] if key == "role" else "".join(values)
+    if reason is not None:
+        first_choice["finish_reason"] = reason
+    if checked is not None:
+        first["provider"] = checked
+    try:
+        chunk = ChatCompletionChunk.model_validate(first)
+    except pydantic.ValidationError:
+        return None, at
+    chunk.attach_http(state.rate_limits, state.request_id, state.headers)
+    state.events.extend(datas)
+    if reason is not None:
+        state.finished = True
+    return chunk, position
+
+
+def _with(chunks: list[ChatCompletionChunk], last: ChatCompletionChunk | None) -> list[ChatCompletionChunk]:
+    if last is not None:
+        chunks.append(last)
+    return chunks
+
+
+def _settle(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+class _Reader:
+    """The body of a coalesced async stream, read in a task of its own as fast as the network brings it.
+
+    httpx hands over one HTTP chunk per read, and the server may write one event per HTTP chunk, so a consumer that
+    reads for itself gets one event per read however far behind it is. Reading in another task lets the consumer
+    take every piece received since its last chunk without waiting (``take``). Driving httpx's read coroutine by
+    hand instead would leave anyio's read timeout scope open while the consumer runs (measured: a consumer slower
+    than the read timeout then has its own awaits cancelled), so the reads stay whole, in this task.
+    The task stops reading while ``_READ_AHEAD`` bytes wait for the consumer, and is cancelled when the stream ends
+    or closes. Errors of the body (httpx's) are kept for the consumer to raise in its own task.
+    """
+
+    __slots__ = ("_room", "_task", "_wake", "arrived", "error", "finished", "pieces", "since", "size")
+
+    def __init__(self, first: bytes, body: AsyncIterator[bytes]) -> None:
+        self.pieces: list[bytes] = [first] if first else []
+        self.size = len(first)
+        self.since = self.arrived = monotonic()  # when the oldest piece waiting / the last piece taken arrived
+        self.finished = False
+        self.error: Exception | None = None
+        self._wake: asyncio.Future[None] | None = None
+        self._room: asyncio.Future[None] | None = None
+        self._task = asyncio.get_running_loop().create_task(self._run(body))
+
+    async def _run(self, body: AsyncIterator[bytes]) -> None:
+        try:
+            async for piece in body:
+                if not self.pieces:
+                    self.since = monotonic()
+                self.pieces.append(piece)
+                self.size += len(piece)
+                self._signal()
+                if self.size >= _READ_AHEAD:
+                    self._room = asyncio.get_running_loop().create_future()
+                    await self._room
+        except Exception as exc:  # raised by the consumer, in its task
+            self.error = exc
+        finally:
+            self.finished = True
+            self._signal()
+
+    def _signal(self) -> None:
+        wake = self._wake
+        if wake is not None:
+            self._wake = None
+            _settle(wake)
+
+    def take(self) -> bytes | None:
+        """Every piece received and not yet taken (up to ``_MERGE_BYTES``), or None if there is none."""
+        pieces = self.pieces
+        if not pieces:
+            return None
+        self.arrived = self.since
+        if len(pieces) == 1:
+            data = pieces[0]
+            pieces.clear()
+        elif self.size <= _MERGE_BYTES:
+            data = b"".join(pieces)
+            pieces.clear()
+        else:
+            taken = size = 0
+            while taken < len(pieces) and size < _MERGE_BYTES:
+                size += len(pieces[taken])
+                taken += 1
+            data = b"".join(pieces[:taken])
+            del pieces[:taken]
+            self.since = monotonic()
+        self.size -= len(data)
+        room = self._room
+        if room is not None and self.size < _READ_AHEAD:
+            self._room = None
+            _settle(room)
+        return data
+
+    async def wait(self, timeout: float | None = None) -> None:
+        """Until a piece arrives or the body ends (or ``timeout`` seconds pass)."""
+        if self.pieces or self.finished:
+            return
+        loop = asyncio.get_running_loop()
+        wake = self._wake = loop.create_future()
+        if timeout is None:
+            await wake
+            return
+        handle = loop.call_later(max(timeout, 0.0), _settle, wake)
+        try:
+            await wake
+        finally:
+            handle.cancel()
+
+    async def close(self) -> None:
+        task = self._task
+        if not task.done():
+            task.cancel()
+            await asyncio.wait((task,))
 
 
 _TAIL_FIELDS = ("usage", "time_info", "service_tier", "service_tier_used", "provider")
@@ -366,32 +619,58 @@ def _merge_choice(into: ChunkChoice, choice: ChunkChoice) -> None:
 
 
 def _merge_tool_calls(into: list[ToolCall] | None, calls: list[ToolCall]) -> list[ToolCall]:
-    """Tool-call fragments merged per index as ``accumulate`` does (a call without an index is keyed by its
-    position in its delta, so that key is written into ``index``): ``id``, ``type`` and ``name`` come with the
-    first fragment, ``arguments`` are concatenated."""
-    merged: list[ToolCall] = []
-    for group in (into or [], calls):
-        for position, call in enumerate(group):
-            if call.index is None:
-                _set(call, "index", position)
-            slot = next((c for c in merged if c.index == call.index), None)
-            if slot is None:
-                merged.append(call)
-                continue
-            if call.id:
-                _set(slot, "id", call.id)
-            if call.type:
-                _set(slot, "type", call.type)
-            function = call.function
-            if function is not None:
-                if slot.function is None:
-                    _set(slot, "function", function)
-                    continue
-                if function.name:
-                    _set(slot.function, "name", function.name)
-                if function.arguments:
-                    _set(slot.function, "arguments", (slot.function.arguments or "") + function.arguments)
-    return merged
+    """Tool-call fragments merged per index by ``accumulate``'s rule (``_fold_tool_calls``); a merged call carries
+    what its fragments sent, with its key as ``index``."""
+    slots: dict[int, _ToolCallSlot] = {}
+    if into:
+        _fold_tool_calls(slots, into)
+    _fold_tool_calls(slots, calls)
+    return [
+        ToolCall(
+            index=key,
+            id=slot.id,
+            type=slot.type,
+            function=FunctionCall(name=slot.name, arguments="".join(slot.arguments) if slot.arguments else None)
+            if slot.function
+            else None,
+        )
+        for key, slot in slots.items()
+    ]
+
+
+class _ToolCallSlot:
+    __slots__ = ("arguments", "function", "id", "name", "type")
+
+    def __init__(self) -> None:
+        self.id: str | None = None
+        self.type: str | None = None
+        self.name: str | None = None
+        self.arguments: list[str] = []
+        self.function = False
+
+
+def _fold_tool_calls(slots: dict[int, _ToolCallSlot], calls: list[ToolCall]) -> None:
+    """The one rule for streamed tool-call fragments (``accumulate`` and coalescing): a fragment belongs to the call
+    of its ``index`` (or, without one, of its position in its delta: one-piece parallel calls); ``id``, ``type`` and
+    ``name`` are taken from the fragment that sends them, ``arguments`` are concatenated. Incremental calls (gpt-oss:
+    id and name on the first fragment, then argument fragments, RT-13) and one-piece ones (llama/qwen/GLM, RT-15)
+    give the same result."""
+    for position, call in enumerate(calls):
+        key = call.index if call.index is not None else position
+        slot = slots.get(key)
+        if slot is None:
+            slot = slots[key] = _ToolCallSlot()
+        if call.id:
+            slot.id = call.id
+        if call.type:
+            slot.type = call.type
+        function = call.function
+        if function is not None:
+            slot.function = True
+            if function.name:
+                slot.name = function.name
+            if function.arguments is not None:
+                slot.arguments.append(function.arguments)
 
 
 def _merge_logprobs(into: Logprobs | None, other: Logprobs) -> Logprobs:
@@ -405,28 +684,43 @@ def _merge_logprobs(into: Logprobs | None, other: Logprobs) -> Logprobs:
 
 
 def _iterate(
-    state: _StreamState, response: httpx.Response, first: bytes, body: Any, coalesce: bool = False
+    state: _StreamState,
+    response: httpx.Response,
+    first: bytes,
+    body: Any,
+    coalesce: bool = False,
+    window: float | None = None,
 ) -> Generator[ChatCompletionChunk, None, None]:
     """The one pass over a sync stream's body. A module function, not a method: the stream holds this generator,
-    and a reference back to the stream would keep both alive until a full garbage collection."""
+    and a reference back to the stream would keep both alive until a full garbage collection.
+
+    Coalescing merges the events of one read: a sync read blocks, and what httpx has already received is not
+    visible without reading, so a merge never reads again unless ``window`` (seconds) asks it to."""
     decoder = SSEDecoder()
     end = state.end
+    reads = chain((first,), body) if first else iter(body)
     try:
         try:
-            for raw in chain((first,), body) if first else body:
+            for raw in reads:
                 if monotonic() >= end:
                     raise state.timed_out()
                 events = decoder.feed(raw)
-                if coalesce and len(events) > 1:
-                    merged, done, failure = _coalesced(state, events)
-                    if merged is not None:
-                        yield merged
-                    if failure is not None:
-                        raise failure
-                    if done:
-                        state.complete = True
-                        return
-                    continue
+                if coalesce:
+                    if window is not None and events:
+                        until = monotonic() + window
+                        for more in reads:  # may wait up to one read past the window
+                            events += decoder.feed(more)
+                            if len(events) >= _MERGE_EVENTS or monotonic() >= until:
+                                break
+                    if len(events) > 1:
+                        chunks, done, failure = _coalesced(state, events)
+                        yield from chunks
+                        if failure is not None:
+                            raise failure
+                        if done:
+                            state.complete = True
+                            return
+                        continue
                 for event, data in events:
                     chunk = state.parse(event, data)
                     if chunk is None:
@@ -446,9 +740,9 @@ def _iterate(
 
 
 async def _aiterate(
-    state: _StreamState, response: httpx.Response, first: bytes, body: Any, coalesce: bool = False
+    state: _StreamState, response: httpx.Response, first: bytes, body: Any
 ) -> AsyncGenerator[ChatCompletionChunk, None]:
-    """The async twin of ``_iterate``."""
+    """The async twin of ``_iterate`` without coalescing: one chunk per event, read in the consumer's task."""
     decoder = SSEDecoder()
     end = state.end
     try:
@@ -456,18 +750,7 @@ async def _aiterate(
             async for raw in _prefixed(first, body) if first else body:
                 if monotonic() >= end:
                     raise state.timed_out()
-                events = decoder.feed(raw)
-                if coalesce and len(events) > 1:
-                    merged, done, failure = _coalesced(state, events)
-                    if merged is not None:
-                        yield merged
-                    if failure is not None:
-                        raise failure
-                    if done:
-                        state.complete = True
-                        return
-                    continue
-                for event, data in events:
+                for event, data in decoder.feed(raw):
                     chunk = state.parse(event, data)
                     if chunk is None:
                         state.complete = True
@@ -477,6 +760,61 @@ async def _aiterate(
             raise state.failed(exc) from None
         finally:
             state.close()
+            await response.aclose()
+        state.ended(decoder.pending)
+        state.complete = True
+    except APIError as exc:
+        state.failure = exc  # raised again by a later iteration or get_final_completion()
+        raise
+
+
+async def _aiterate_coalesced(
+    state: _StreamState, response: httpx.Response, first: bytes, body: Any, window: float | None = None
+) -> AsyncGenerator[ChatCompletionChunk, None]:
+    """The async pass with coalescing: the body is read by a ``_Reader`` task, and each chunk merges every event
+    received since the last one (at most ``_MERGE_EVENTS``). It waits only when nothing is there, or, with
+    ``window`` (seconds), until that long after the first event of the merge arrived."""
+    decoder = SSEDecoder()
+    end = state.end
+    reader = _Reader(first, body)
+    try:
+        try:
+            while True:
+                raw = reader.take()
+                if raw is None:
+                    if reader.finished:
+                        if reader.error is not None:
+                            raise reader.error
+                        break
+                    await reader.wait()
+                    continue
+                if monotonic() >= end:
+                    raise state.timed_out()
+                events = decoder.feed(raw)
+                if window is not None and events:
+                    until = reader.arrived + window
+                    while len(events) < _MERGE_EVENTS:
+                        more = reader.take()
+                        if more is not None:
+                            events += decoder.feed(more)
+                            continue
+                        left = until - monotonic()
+                        if left <= 0 or reader.finished:
+                            break
+                        await reader.wait(left)
+                chunks, done, failure = _coalesced(state, events)
+                for chunk in chunks:
+                    yield chunk
+                if failure is not None:
+                    raise failure
+                if done:
+                    state.complete = True
+                    return
+        except httpx.HTTPError as exc:
+            raise state.failed(exc) from None
+        finally:
+            state.close()
+            await reader.close()
             await response.aclose()
         state.ended(decoder.pending)
         state.complete = True
@@ -546,11 +884,15 @@ class Stream(_StreamBase):
         body: Any = None,
         *,
         coalesce: bool = False,
+        coalesce_ms: float | None = None,
     ) -> None:
         super().__init__(response, state)
         # The client reads the first bytes before handing the stream over (so a stall before them is retried);
         # they are parsed first, then the rest of the same body iterator.
-        self._iterator = _iterate(state, response, first, body if body is not None else response.iter_bytes(), coalesce)
+        window = coalesce_ms / 1000 if coalesce_ms is not None else None
+        self._iterator = _iterate(
+            state, response, first, body if body is not None else response.iter_bytes(), coalesce, window
+        )
 
     def __iter__(self) -> Iterator[ChatCompletionChunk]:
         self._raise_if_ended_badly()
@@ -595,11 +937,16 @@ class AsyncStream(_StreamBase):
         body: Any = None,
         *,
         coalesce: bool = False,
+        coalesce_ms: float | None = None,
     ) -> None:
         super().__init__(response, state)
-        self._iterator = _aiterate(
-            state, response, first, body if body is not None else response.aiter_bytes(), coalesce
-        )
+        if body is None:
+            body = response.aiter_bytes()
+        if coalesce:
+            window = coalesce_ms / 1000 if coalesce_ms is not None else None
+            self._iterator = _aiterate_coalesced(state, response, first, body, window)
+        else:
+            self._iterator = _aiterate(state, response, first, body)
 
     def __aiter__(self) -> AsyncIterator[ChatCompletionChunk]:
         self._raise_if_ended_badly()
@@ -653,7 +1000,7 @@ class _ChoiceBuilder:
         self.reasoning: list[str] = []
         self.reasoning_details: list[dict[str, Any]] = []
         self.annotations: list[Annotation] = []
-        self.tools: dict[int, dict[str, Any]] = {}
+        self.tools: dict[int, _ToolCallSlot] = {}
         self.finish_reason: str | None = None
         self.logprobs: list[Any] | None = None
         self.reasoning_logprobs: list[Any] | None = None
@@ -662,8 +1009,7 @@ class _ChoiceBuilder:
 def accumulate(chunks: Iterable[ChatCompletionChunk]) -> ChatCompletion:
     """Assemble streamed chunks into the ``ChatCompletion`` a non-streamed call would have returned.
 
-    Tool calls are merged by ``index``: incremental ones (gpt-oss: id and name on the first fragment, then
-    argument fragments, RT-13) and one-piece ones (llama/qwen/GLM, RT-15) give the same result. Annotations (web
+    Tool calls are merged by ``index`` (``_fold_tool_calls``, the rule coalescing shares). Annotations (web
     search citations, OpenRouter) are appended in the order the deltas carried them. ``usage``,
     ``time_info``, the service tiers and ``provider`` are taken from whichever chunk carried them, as the
     adapters' ``StreamTail`` (``_output``) reads them.
@@ -688,20 +1034,7 @@ def accumulate(chunks: Iterable[ChatCompletionChunk]) -> ChatCompletion:
             if delta.annotations:
                 b.annotations.extend(delta.annotations)
             if delta.tool_calls:
-                for position, call in enumerate(delta.tool_calls):
-                    key = call.index if call.index is not None else position
-                    slot = b.tools.get(key)
-                    if slot is None:
-                        slot = b.tools[key] = {"id": None, "type": None, "name": None, "arguments": []}
-                    if call.id:
-                        slot["id"] = call.id
-                    if call.type:
-                        slot["type"] = call.type
-                    if call.function is not None:
-                        if call.function.name:
-                            slot["name"] = call.function.name
-                        if call.function.arguments:
-                            slot["arguments"].append(call.function.arguments)
+                _fold_tool_calls(b.tools, delta.tool_calls)
             if choice.finish_reason is not None:
                 b.finish_reason = choice.finish_reason
             if choice.logprobs is not None and choice.logprobs.content:
@@ -714,9 +1047,9 @@ def accumulate(chunks: Iterable[ChatCompletionChunk]) -> ChatCompletion:
         tool_calls = [
             ToolCall(
                 index=key,
-                id=slot["id"],
-                type=slot["type"] or "function",
-                function=FunctionCall(name=slot["name"], arguments="".join(slot["arguments"])),
+                id=slot.id,
+                type=slot.type or "function",
+                function=FunctionCall(name=slot.name, arguments="".join(slot.arguments)),
             )
             for key, slot in sorted(b.tools.items())
         ]

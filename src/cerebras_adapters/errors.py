@@ -9,6 +9,7 @@ framework's own (LiteLLM) or let them surface unchanged (LangChain).
     CerebrasAdapterError
     ├── RequestValidationError            local: refused before any network call (param, model, fix)
     │   └── UnsupportedParameterError     a parameter the API (or this route) does not accept
+    ├── GovernorUnavailableError          the rate-limit governor's shared backend (Redis) did not answer
     └── APIError                          something went wrong talking to the service
         ├── APIConnectionError            no usable HTTP response
         │   ├── APITimeoutError
@@ -85,6 +86,11 @@ __all__ = [
 
 class CerebrasAdapterError(Exception):
     """Root of every exception raised by cerebras_adapters."""
+
+
+class GovernorUnavailableError(CerebrasAdapterError):
+    """The rate-limit governor's shared backend (Redis) did not answer and the governor was built with
+    ``fail_open=False`` (``cerebras_adapters.governor``); nothing was sent."""
 
 
 class RequestValidationError(CerebrasAdapterError, ValueError):
