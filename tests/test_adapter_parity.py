@@ -1,7 +1,7 @@
-"""Parity of the adapters: the same request through ``ChatCerebras`` (LangChain) and through the LiteLLM provider
-sends the same wire body and surfaces the same fields — the message, reasoning, tool calls, finish reason, usage
-and the shared output layer's extras (``cerebras_adapters._output``) — streamed and not, and both equal what the
-core itself reads from that response.
+"""Parity of the adapters: the same request through ``ChatCerebras`` (LangChain), the LiteLLM provider and the
+LlamaIndex ``Cerebras`` LLM sends the same wire body and surfaces the same fields — the message, reasoning, tool
+calls, finish reason, usage and the shared output layer's extras (``cerebras_adapters._output``) — streamed and
+not, and all equal what the core itself reads from that response.
 
 How the two can be compared value for value (request ids and timings included): every call goes through a
 replay proxy in front of the contract emulator. The proxy forwards each request to the emulator (so the
@@ -25,7 +25,10 @@ import pytest
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # before LiteLLM is imported (no price-map fetch)
 
 pytest.importorskip("langchain_core")
+pytest.importorskip("llama_index.core")
 litellm = pytest.importorskip("litellm")
+
+from llama_index.core.llms import ChatMessage  # noqa: E402
 
 from cerebras_adapters import CerebrasClient, accumulate  # noqa: E402
 from cerebras_adapters._output import (  # noqa: E402
@@ -38,6 +41,8 @@ from cerebras_adapters._output import (  # noqa: E402
 )
 from cerebras_adapters.langchain import ChatCerebras  # noqa: E402
 from cerebras_adapters.litellm import register  # noqa: E402
+from cerebras_adapters.llama_index import Cerebras  # noqa: E402
+from cerebras_adapters.llama_index._convert import HAS_THINKING_BLOCK  # noqa: E402
 from cerebras_adapters.testing import EmulatorServer  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings(r"ignore:Items? .* `ReadOnly` qualifier:UserWarning")
@@ -343,7 +348,35 @@ def through_litellm(world: World, case: Case, stream: bool) -> Seen:
     )
 
 
-SIDES = {"langchain": through_langchain, "litellm": through_litellm}
+def through_llama_index(world: World, case: Case, stream: bool) -> Seen:
+    llm = Cerebras(model=case.model, api_key=KEY, api_base=world.base_url(case.route), route=case.route)
+    messages = [ChatMessage(role=m["role"], content=m["content"]) for m in case.messages]
+    if stream:
+        items = list(llm.stream_chat(messages, **case.options))
+        assert "".join(item.delta or "" for item in items) == items[-1].message.content
+        response = items[-1]
+    else:
+        response = llm.chat(messages, **case.options)
+    message = response.message
+    meta = response.additional_kwargs
+    reasoning = message.additional_kwargs.get("reasoning_content")
+    if HAS_THINKING_BLOCK:  # llama-index-core 0.14.0 had no ThinkingBlock
+        thinking = [b.content for b in message.blocks if b.block_type == "thinking"]
+        assert thinking == ([reasoning] if reasoning else []), "the ThinkingBlock and additional_kwargs differ"
+    return Seen(
+        content=message.content or "",
+        reasoning=reasoning,
+        tool_calls=[
+            (c.tool_id, c.tool_name, c.tool_kwargs)
+            for c in llm.get_tool_calls_from_response(response, error_on_no_tool_call=False)
+        ],
+        finish_reason=meta.get("finish_reason"),
+        usage=(meta["prompt_tokens"], meta["completion_tokens"], meta["total_tokens"]),
+        extras=_extras_in(meta),
+    )
+
+
+SIDES = {"langchain": through_langchain, "litellm": through_litellm, "llama_index": through_llama_index}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -388,7 +421,7 @@ def test_both_adapters_send_the_same_body_and_surface_what_the_core_reads(
     seen = {side: run(replay, case, stream) for side, run in SIDES.items()}
 
     core_body, *adapter_bodies = replay.chat_bodies()[before:]
-    assert adapter_bodies == [core_body, core_body], "the adapters sent a different body than the core"
+    assert adapter_bodies == [core_body] * len(SIDES), "the adapters sent a different body than the core"
     _check_expectations(case, core.extras)
     for side, view in seen.items():
         assert view == core, f"{side} surfaces the response differently from the core"
@@ -438,3 +471,7 @@ async def test_async_streams_surface_what_sync_streams_do(replay: World, case_na
     items = [item async for item in stream]
     built = litellm.stream_chunk_builder(items, messages=case.messages)
     assert _extras_in(built.choices[0].message.provider_specific_fields) == sync.extras
+    index_llm = Cerebras(model=case.model, api_key=KEY, api_base=base, route=case.route)
+    messages = [ChatMessage(role=m["role"], content=m["content"]) for m in case.messages]
+    responses = [r async for r in await index_llm.astream_chat(messages, **case.options)]
+    assert _extras_in(responses[-1].additional_kwargs) == sync.extras

@@ -16,7 +16,10 @@ USER = [{"role": "user", "content": "hi"}]
 
 
 def test_importing_the_core_imports_no_framework():
-    code = "import sys, cerebras_adapters; print([m for m in ('langchain_core', 'litellm') if m in sys.modules])"
+    code = (
+        "import sys, cerebras_adapters\n"
+        "print([m for m in ('langchain_core', 'litellm', 'llama_index', 'redis') if m in sys.modules])"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 

@@ -14,7 +14,7 @@ def test_demo_runs_offline_on_the_emulator_and_shows_every_part():
     text = out.getvalue()
     assert "the contract emulator" in text
     for section in ("Streamed answer with reasoning", "Tool call round trip", "Structured output",
-                    "LangChain: ChatCerebras", "LiteLLM: a Router"):
+                    "LangChain: ChatCerebras", "LiteLLM: a Router", "LlamaIndex: Cerebras"):
         assert f"== {section}" in text, section
     assert "[reasoning]" in text and "[answer]" in text
     assert "model calls get_weather(" in text and "tool answers:" in text
@@ -22,6 +22,7 @@ def test_demo_runs_offline_on_the_emulator_and_shows_every_part():
     assert "tokens/s end to end" in text and "server: queue" in text  # usage, tokens per second, time_info
     assert "rate limits:" in text and "tokens this minute" in text
     assert "reasoning_content" in text and "usage_metadata" in text
+    assert "ThinkingBlock" in text and "metadata from the catalog: context_window=131072" in text
     assert "router.completion(model='fast')" in text and "Cerebras answered 429 -> served through openrouter" in text
     assert text.rstrip().endswith("Done.")
 

@@ -57,7 +57,7 @@ Decisions, each made here once (the adapters used to disagree; docs/adapters.md 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncGenerator, Iterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from .types import (
@@ -81,6 +81,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EXTRA_KEYS",
+    "Assembler",
     "ResponseExtras",
     "StreamTail",
     "WholeStream",
@@ -88,6 +89,7 @@ __all__ = [
     "aopen_stream",
     "completion_as_chunks",
     "has_delta",
+    "model_assembler",
     "open_stream",
     "rate_limits_dict",
     "response_extras",
@@ -524,3 +526,36 @@ async def aopen_stream(
             yield chunk
     finally:
         await stream.close()
+
+
+# -- building framework objects per token ---------------------------------------------------------------------
+# Building a framework's pydantic message through validation (or even ``model_construct``, which looks up every
+# field's default) costs several µs, and a stream builds one or more per token: most of an adapter's own time per
+# token. Where every value is already what validation would produce (strings, fresh dicts, objects of the field's
+# type), an adapter assembles the object the way ``model_construct`` does, without the lookups: ~0.3 µs. The
+# adapters' tests check that what is assembled equals the validated construction, so a change in the framework or
+# pydantic shows up as a failing test, not a wrong object.
+
+Assembler = Callable[[set[str], dict[str, Any]], Any]
+"""``assemble(fields_set, values)``: an instance whose ``__dict__`` is ``values`` (every field, in order)."""
+
+_new = object.__new__
+_set = object.__setattr__
+
+
+def model_assembler(cls: type[Any]) -> Assembler:
+    """An ``Assembler`` for the pydantic model ``cls`` (``model_construct`` itself for a model with private
+    attributes, which need their defaults set)."""
+    if cls.__private_attributes__:  # pragma: no cover - not the case for the framework versions supported
+        return lambda fields_set, values: cls.model_construct(fields_set, **values)
+    extra_is_dict = cls.model_config.get("extra") == "allow"
+
+    def assemble(fields_set: set[str], values: dict[str, Any]) -> Any:
+        obj = _new(cls)
+        _set(obj, "__dict__", values)
+        _set(obj, "__pydantic_fields_set__", fields_set)
+        _set(obj, "__pydantic_extra__", {} if extra_is_dict else None)
+        _set(obj, "__pydantic_private__", None)
+        return obj
+
+    return assemble

@@ -3,8 +3,8 @@
 With no key it starts the contract emulator in-process at 3000 tokens/s (so it feels like the real service)
 and runs against it; with ``CEREBRAS_API_KEY`` (or ``OPENROUTER_API_KEY``, then on the OpenRouter route) it runs
 live. It shows a streamed answer with its reasoning, a tool-call round trip, a structured output, usage,
-``time_info``, tokens per second and the rate-limit state; then the LangChain and LiteLLM parts when those
-extras are installed. This module only drives the public API; it holds no logic of its own.
+``time_info``, tokens per second and the rate-limit state; then the LangChain, LiteLLM and LlamaIndex parts when
+those extras are installed. This module only drives the public API; it holds no logic of its own.
 """
 
 from __future__ import annotations
@@ -196,7 +196,7 @@ def run(out: TextIO | None = None, route: str | None = None) -> int:
 
 
 def _extra_parts(kwargs: dict[str, Any], emulator: Any, say: _Printer) -> list[tuple[str, Callable[[], None]]]:
-    """The LangChain and LiteLLM parts (added by those adapters)."""
+    """The LangChain, LiteLLM and LlamaIndex parts (added by those adapters)."""
 
     def langchain_part() -> None:
         from langchain_core.messages import HumanMessage
@@ -247,4 +247,30 @@ def _extra_parts(kwargs: dict[str, Any], emulator: Any, say: _Printer) -> list[t
                 f"(provider {fallback['upstream_provider']}): {fallback['content']!r}, cost ${fallback['cost_usd']}"
             )
 
-    return [("LangChain: ChatCerebras", langchain_part), ("LiteLLM: Router", litellm_part)]
+    def llama_index_part() -> None:
+        from llama_index.core.llms import ChatMessage
+
+        from .llama_index import Cerebras
+
+        say.section("LlamaIndex: Cerebras")
+        connection = {("api_base" if name == "base_url" else name): value for name, value in kwargs.items()}
+        llm = Cerebras(model=MODEL, reasoning_effort="low", **connection)
+        say("> llm.stream_chat([ChatMessage(role='user', content='Name three primary colours.')])")
+        last = None
+        for last in llm.stream_chat([ChatMessage(role="user", content="Name three primary colours.")]):
+            say(last.delta or "", end="")
+        say()
+        if last is not None:
+            say(f"reasoning (ThinkingBlock, additional_kwargs['reasoning_content']): "
+                f"{last.message.additional_kwargs.get('reasoning_content')}")
+            extra = last.additional_kwargs
+            say(f"tokens: {extra.get('prompt_tokens')} in / {extra.get('completion_tokens')} out | "
+                f"time_info: {extra.get('time_info')}")
+            say(f"metadata from the catalog: context_window={llm.metadata.context_window}, "
+                f"function calling={llm.metadata.is_function_calling_model}")
+
+    return [
+        ("LangChain: ChatCerebras", langchain_part),
+        ("LiteLLM: Router", litellm_part),
+        ("LlamaIndex: Cerebras", llama_index_part),
+    ]

@@ -16,7 +16,7 @@ content translator, standard ``Citation`` annotations on the text block of ``con
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from langchain_core.messages import (
@@ -37,6 +37,7 @@ from .._output import (
     ResponseExtras,
     StreamTail,
     has_delta,
+    model_assembler,
     response_extras,
     tool_arguments,
     tool_call_delta_dicts,
@@ -295,34 +296,15 @@ def chat_generation(message: AIMessage, finish_reason: str | None) -> ChatGenera
 # Building an AIMessageChunk and a ChatGenerationChunk through pydantic validation costs ~8 µs per token, half of
 # a streamed token's time in ChatCerebras (benchmarks/langchain_chat.py). For a plain text/reasoning delta there
 # is nothing for validation to check or derive (strings and fresh dicts, no tool calls), so the two objects are
-# assembled the way pydantic's own model_construct() does, without its per-field default lookups: ~1.7 µs.
-# tests/langchain/test_chat_cerebras.py checks the result equals the validated construction (dump, fields set,
-# merging), so a change in langchain-core or pydantic shows up as a failing test, not a wrong message.
+# assembled by the shared layer's model_assembler (what pydantic's model_construct() does, without its per-field
+# default lookups): ~1.7 µs. tests/langchain/test_chat_cerebras.py checks the result equals the validated
+# construction (dump, fields set, merging), so a change in langchain-core or pydantic shows up as a failing test,
+# not a wrong message.
 
-_new = object.__new__
-_set = object.__setattr__
-
-
-def _assembler(cls: type[Any]) -> Callable[[set[str], dict[str, Any]], Any]:
-    if cls.__private_attributes__:  # pragma: no cover - not the case for the langchain-core versions supported
-        return lambda fields_set, values: cls.model_construct(fields_set, **values)
-    extra_is_dict = cls.model_config.get("extra") == "allow"
-
-    def assemble(fields_set: set[str], values: dict[str, Any]) -> Any:
-        obj = _new(cls)
-        _set(obj, "__dict__", values)
-        _set(obj, "__pydantic_fields_set__", fields_set)
-        _set(obj, "__pydantic_extra__", {} if extra_is_dict else None)
-        _set(obj, "__pydantic_private__", None)
-        return obj
-
-    return assemble
-
-
-_assemble_message = _assembler(AIMessageChunk)
-_assemble_generation = _assembler(ChatGenerationChunk)
-_assemble_ai_message = _assembler(AIMessage)
-_assemble_chat_generation = _assembler(ChatGeneration)
+_assemble_message = model_assembler(AIMessageChunk)
+_assemble_generation = model_assembler(ChatGenerationChunk)
+_assemble_ai_message = model_assembler(AIMessage)
+_assemble_chat_generation = model_assembler(ChatGeneration)
 
 
 def _delta_chunk(content: str, additional: dict[str, Any], message_id: str | None) -> AIMessageChunk:
