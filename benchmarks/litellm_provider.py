@@ -152,6 +152,7 @@ class _Calls:
                 api_key="bench",
                 stream=True,
                 extra_headers=self.stream_headers,
+                **_per_event(model),
             ):
                 n += 1
             return n
@@ -168,12 +169,19 @@ class _Calls:
                 api_key="bench",
                 stream=True,
                 extra_headers=self.stream_headers,
+                **_per_event(model),
             )
             async for _ in response:
                 n += 1
             return n
 
         return call
+
+
+def _per_event(model: str) -> dict[str, Any]:
+    """These rows compare the cost per chunk with one chunk per event on both paths: our provider's stream
+    coalescing (on by default, docs/litellm.md#stream-coalescing) is turned off for them."""
+    return {"coalesce": False} if model == OURS else {}
 
 
 @dataclass

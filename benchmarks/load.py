@@ -473,6 +473,7 @@ def _litellm_call(litellm: Any, base_url: str, api_key: str, headers: dict[str, 
             api_key=api_key,
             extra_headers=headers,
             max_retries=0,
+            coalesce=False,  # one chunk per event, as in the core rows (coalescing has its rows in streams)
         )
         async for chunk in response:
             n += 1
@@ -538,7 +539,9 @@ async def _child_async(
         from cerebras_adapters.langchain import ChatCerebras
 
         def model() -> Any:
-            return ChatCerebras(model=MODEL, api_key=API_KEY, base_url=base_url, max_retries=0, default_headers=headers)
+            return ChatCerebras(  # one chunk per event, as in the core rows (coalescing has its rows in streams)
+                model=MODEL, api_key=API_KEY, base_url=base_url, max_retries=0, default_headers=headers, coalesce=False
+            )
 
         warm = model()
         await _langchain_call(warm)()

@@ -385,7 +385,11 @@ def _async_langchain_cerebras(target: Target) -> AsyncPath:
 def _our_langchain_model(target: Target) -> Any:
     from cerebras_adapters.langchain import ChatCerebras
 
-    return ChatCerebras(model=MODEL, api_key=API_KEY, base_url=target.base_url, default_headers=target.headers)
+    # One chunk per event, as the peers stream: these rows compare the cost per chunk (coalescing, on by default,
+    # has its own rows in the streams suite).
+    return ChatCerebras(
+        model=MODEL, api_key=API_KEY, base_url=target.base_url, default_headers=target.headers, coalesce=False
+    )
 
 
 def _our_langchain(target: Target) -> SyncPath:
@@ -517,10 +521,15 @@ def _register_our_litellm() -> str:
 
 
 def _our_litellm_paths() -> tuple[Callable[[Target], SyncPath], Callable[[Target], AsyncPath]]:
+    def per_event(path: Any) -> Any:
+        # One chunk per event, as the peers stream (coalescing, on by default, has its own rows in streams).
+        path._kwargs["coalesce"] = False
+        return path
+
     register = _register_our_litellm
     return (
-        lambda target: _LiteLLM(target, register(), quiet_streams=False),
-        lambda target: _AsyncLiteLLM(target, register(), quiet_streams=False),
+        lambda target: per_event(_LiteLLM(target, register(), quiet_streams=False)),
+        lambda target: per_event(_AsyncLiteLLM(target, register(), quiet_streams=False)),
     )
 
 

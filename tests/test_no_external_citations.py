@@ -19,7 +19,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT / "src"
 FACTS = ROOT / "docs" / "api-facts.md"
 
-_EXTERNAL_DOC = re.compile(r"(cerebras-api|openrouter|litellm|langchain)\.md")
+# This repository's own pages (docs/langchain.md, docs/litellm.md, docs/openrouter.md) share some names: citing
+# them by their docs/ path is fine.
+_EXTERNAL_DOC = re.compile(r"(?<!docs/)(cerebras-api|openrouter|litellm|langchain)\.md")
 _CHECKLIST = re.compile(r"checklist", re.IGNORECASE)
 _SHARED_REFERENCE = re.compile(r"shared/reference")
 _SECTION = re.compile(r"§")

@@ -79,7 +79,8 @@ async def test_output_version_v1_puts_reasoning_blocks_in_content():
 
 
 def test_streamed_reasoning_arrives_as_it_is_generated():
-    chunks = list(model(Server()).stream("What is 2+2?"))
+    # One chunk per event (coalesce=False): this server writes the whole stream at once, which coalescing merges.
+    chunks = list(model(Server()).stream("What is 2+2?", coalesce=False))
     reasoning = [c.additional_kwargs.get("reasoning_content") for c in chunks]
     assert reasoning[1:3] == ["two ", "and two"]
 

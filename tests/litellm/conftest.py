@@ -7,6 +7,7 @@ price map from GitHub (litellm.md §1.5), which is slow offline and blocked by p
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import subprocess
@@ -122,19 +123,26 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def proxy_url(cerebras_emulator_server: EmulatorServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The real LiteLLM proxy on loopback, started once for the session (test_proxy and test_local_errors)."""
+    with running_proxy(PROXY_YAML, cerebras_emulator_server, tmp_path_factory.mktemp("proxy")) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def running_proxy(config: Path, emulator: EmulatorServer, workdir: Path) -> Iterator[str]:
+    """A real LiteLLM proxy process serving ``config`` on loopback, with the emulator as Cerebras and OpenRouter."""
     port = _free_port()
-    log = tmp_path_factory.mktemp("proxy") / "proxy.log"
+    log = workdir / "proxy.log"
     env = {
         **os.environ,
         "LITELLM_LOCAL_MODEL_COST_MAP": "True",
         "LITELLM_MASTER_KEY": MASTER_KEY,
         "CEREBRAS_API_KEY": "csk-test",
         "OPENROUTER_API_KEY": "sk-or-test",
-        "CEREBRAS_BASE_URL": cerebras_emulator_server.base_url,
-        "OPENROUTER_BASE_URL": cerebras_emulator_server.openrouter_base_url,
+        "CEREBRAS_BASE_URL": emulator.base_url,
+        "OPENROUTER_BASE_URL": emulator.openrouter_base_url,
         "NO_PROXY": "127.0.0.1,localhost",
     }
-    command = [str(Path(sys.executable).with_name("litellm")), "--config", str(PROXY_YAML)]
+    command = [str(Path(sys.executable).with_name("litellm")), "--config", str(config)]
     command += ["--host", "127.0.0.1", "--port", str(port)]
     with log.open("wb") as out:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)

@@ -5,8 +5,8 @@ does not.
 """
 
 from ._convert import register_content_translator
-from .chat_models import ChatCerebras
+from .chat_models import ChatCerebras, GovernorRateLimiter
 
 register_content_translator()
 
-__all__ = ["ChatCerebras"]
+__all__ = ["ChatCerebras", "GovernorRateLimiter"]

@@ -27,6 +27,7 @@ from langchain_core.language_models import BaseChatModel, LangSmithParams
 from langchain_core.language_models.model_profile import ModelProfile
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.rate_limiters import BaseRateLimiter
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 from typing_extensions import Self
 
@@ -34,12 +35,14 @@ from .._client import AsyncCerebrasClient, CerebrasClient, check_coalesce
 from .._loop_pool import PerLoopClients
 from .._output import WholeStream, aopen_stream, completion_as_chunks, open_stream, tool_call_dicts
 from .._request import prepare_chat_request
+from .._request_parts import json_schema_format, strict_tool, tool_choice_for
 from .._streaming import Stream
 from ..catalog import default_catalog
 from ..errors import RequestValidationError
+from ..governor import RateLimitGovernor
 from ..options import OPTION_NAMES, ReasoningEffort, ReasoningFormat, ServiceTier
 from ..routes import OpenRouterRoute, Route, resolve_base_url, resolve_route
-from ..schema import check_strict_schema, make_strict
+from ..schema import check_strict_schema
 from ..types import ChatCompletion, ChatCompletionChunk, Usage
 from ._convert import StreamTranslator, chat_generation, completion_to_message, messages_to_wire
 
@@ -52,10 +55,38 @@ if TYPE_CHECKING:
 # where it is used: langchain_core.tools alone is ~40% of this module's import time (docs/benchmarks.md, LangChain
 # import row), and a chain that only invokes the model never pays it.
 
-__all__ = ["ChatCerebras"]
+__all__ = ["ChatCerebras", "GovernorRateLimiter"]
 
 # LangChain keyword arguments that are not Cerebras options; ``coalesce``/``coalesce_ms`` apply to streams only.
 _LANGCHAIN_KWARGS = frozenset({"stream", "stream_usage", "coalesce", "coalesce_ms"})
+
+
+class GovernorRateLimiter(BaseRateLimiter):
+    """A ``RateLimitGovernor`` in LangChain's ``rate_limiter`` field of a ``ChatCerebras`` (which builds it:
+    ``ChatCerebras(rate_limiter=governor)``; ``llm.rate_limiter.governor`` is the governor).
+
+    LangChain calls a chat model's limiter once per call, before it, knowing nothing of the request. The governor
+    instead paces every attempt in ChatCerebras's core clients, by the request's tokens and the server's headers, so
+    LangChain's ``acquire`` admits at once here. Another chat model given this limiter is paced by nothing: give it
+    LangChain's own limiter instead."""
+
+    def __init__(self, governor: RateLimitGovernor) -> None:
+        if not isinstance(governor, RateLimitGovernor):
+            raise RequestValidationError(
+                f"GovernorRateLimiter takes a RateLimitGovernor, not {type(governor).__name__}.",
+                param="rate_limiter",
+                fix="pass ChatCerebras(rate_limiter=RateLimitGovernor())",
+            )
+        self.governor = governor
+
+    def __repr__(self) -> str:
+        return f"GovernorRateLimiter({self.governor!r})"
+
+    def acquire(self, *, blocking: bool = True) -> bool:
+        return True
+
+    async def aacquire(self, *, blocking: bool = True) -> bool:
+        return True
 
 
 class ChatCerebras(BaseChatModel):
@@ -98,10 +129,17 @@ class ChatCerebras(BaseChatModel):
     coalesce: bool = Field(default=True, strict=True)
     """Streams: each chunk merges the events already received when LangChain asks for it, so a consumer slower
     than Cerebras gets fewer, bigger ``AIMessageChunk``s (the same message once added up); it never waits for more.
-    ``False``: one chunk per event. Per call: ``llm.stream(msgs, coalesce=False)`` (docs/langchain.md#streaming)."""
+    ``False``: one chunk per event. Per call: ``llm.stream(msgs, coalesce=False)``
+    (docs/langchain.md#stream-coalescing)."""
     coalesce_ms: float | None = Field(default=None, strict=True)
     """Streams: keep merging for this many milliseconds after a chunk's first event (it waits: for throughput, not
     for latency). Per call: ``llm.astream(msgs, coalesce_ms=5)``."""
+    rate_limiter: BaseRateLimiter | None = Field(default=None, exclude=True)
+    """LangChain's limiter (e.g. ``InMemoryRateLimiter``: requests per second, called by LangChain before each
+    call), or a ``RateLimitGovernor`` (``cerebras_adapters.governor``): token-aware, per key and model, paced by the
+    server's ``x-ratelimit-*`` headers before each attempt, shared between processes over Redis
+    (docs/rate-limits.md). A governor is kept as ``GovernorRateLimiter(governor)`` so LangChain's call-level
+    limiting leaves it alone."""
     http_client: httpx.Client | None = Field(default=None, exclude=True)
     """An httpx.Client to send through (proxies, custom transports); one is made when not given."""
     http_async_client: httpx.AsyncClient | None = Field(default=None, exclude=True)
@@ -163,6 +201,7 @@ class ChatCerebras(BaseChatModel):
 
         def __init__(self, **kwargs: Any) -> None:
             _move_unknown_arguments(kwargs)
+            _wrap_governor(kwargs)
             super().__init__(**kwargs)
             # Outside pydantic's validators, so that the core's RequestValidationError reaches the caller as is.
             self._check_options_now()
@@ -343,6 +382,8 @@ class ChatCerebras(BaseChatModel):
             kwargs["deadline"] = self.deadline
         if self.proxy is not None:
             kwargs["proxy"] = self.proxy
+        if isinstance(self.rate_limiter, GovernorRateLimiter):
+            kwargs["rate_limiter"] = self.rate_limiter.governor
         return kwargs
 
     @property
@@ -562,7 +603,7 @@ class ChatCerebras(BaseChatModel):
         if formatted:  # no tools at all sends none (create_agent binds [] with ProviderStrategy)
             kwargs["tools"] = formatted
         if tool_choice is not None and tool_choice is not False:
-            kwargs["tool_choice"] = _tool_choice(tool_choice, formatted)
+            kwargs["tool_choice"] = tool_choice_for(tool_choice, formatted)
         if parallel_tool_calls is not None:
             kwargs["parallel_tool_calls"] = parallel_tool_calls
         return super().bind(**kwargs)
@@ -615,27 +656,20 @@ class ChatCerebras(BaseChatModel):
             )
             parser = RunnableLambda(_ToolCallRequired(name, self.model_name, settings.get("tool_choice"))) | tool_parser
         elif method == "json_schema":
-            json_schema = _json_schema(schema)
-            name = str(json_schema.pop("title", None) or "output")
-            description = json_schema.pop("description", None)
-            if strict is not False:
-                json_schema = make_strict(json_schema)
-                if self.validation == "strict":
-                    # Refused here, before the chain runs; under "warn" / "off" the core applies the same rules
-                    # on each call as configured (a warning, or nothing), and API v1 skips its v2-only rules.
-                    v2 = _api_version(self.api_version) >= 2
-                    check_strict_schema(
-                        json_schema,
-                        where="response_format.json_schema.schema",
-                        model=self.model_name,
-                        closed_objects=v2,
-                        every_property_required=v2,
-                    )
-            spec: dict[str, Any] = {"name": _safe_name(name), "schema": json_schema, "strict": strict is not False}
-            if description:
-                spec["description"] = description
+            response_format = json_schema_format(_json_schema(schema), strict=strict is not False)
+            if strict is not False and self.validation == "strict":
+                # Refused here, before the chain runs; under "warn" / "off" the core applies the same rules
+                # on each call as configured (a warning, or nothing), and API v1 skips its v2-only rules.
+                v2 = _api_version(self.api_version) >= 2
+                check_strict_schema(
+                    response_format["json_schema"]["schema"],
+                    where="response_format.json_schema.schema",
+                    model=self.model_name,
+                    closed_objects=v2,
+                    every_property_required=v2,
+                )
             llm = self.bind(
-                response_format={"type": "json_schema", "json_schema": spec},
+                response_format=response_format,
                 ls_structured_output_format={"kwargs": {"method": method}, "schema": schema},
             )
             parser = PydanticOutputParser(pydantic_object=schema) if is_pydantic else JsonOutputParser()
@@ -701,6 +735,21 @@ def _move_unknown_arguments(kwargs: dict[str, Any]) -> None:
         )
         model_kwargs[name] = kwargs.pop(name)
     kwargs["model_kwargs"] = model_kwargs
+
+
+def _wrap_governor(kwargs: dict[str, Any]) -> None:
+    """``rate_limiter``: LangChain's limiters as they are; a ``RateLimitGovernor`` wrapped for the core clients
+    (``GovernorRateLimiter``); anything else refused naming it (pydantic's error would not say what fits)."""
+    value = kwargs.get("rate_limiter")
+    if isinstance(value, RateLimitGovernor):
+        kwargs["rate_limiter"] = GovernorRateLimiter(value)
+    elif value is not None and not isinstance(value, BaseRateLimiter):
+        raise RequestValidationError(
+            f"rate_limiter must be a RateLimitGovernor or a LangChain BaseRateLimiter, not {type(value).__name__}.",
+            param="rate_limiter",
+            fix="pass rate_limiter=RateLimitGovernor() (from cerebras_adapters.governor) for token-aware pacing, "
+            "or a langchain_core.rate_limiters.InMemoryRateLimiter",
+        )
 
 
 # Time limits are client settings (``_client_kwargs``); a per-call ``timeout=``/``deadline=`` still reaches the core.
@@ -780,37 +829,13 @@ def _json_schema(schema: Mapping[str, Any] | type) -> dict[str, Any]:
     return dict(convert_to_json_schema(schema))  # type: ignore[arg-type]  # pydantic v1, TypedDict, JSON schema
 
 
-def _safe_name(name: str) -> str:
-    cleaned = "".join(c if c.isalnum() or c in "_-" else "_" for c in name)
-    return cleaned[:64] or "output"
-
-
 def _tool_to_wire(
     tool: Mapping[str, Any] | type | Callable[..., Any] | BaseTool, strict: bool | None
 ) -> dict[str, Any]:
     from langchain_core.utils.function_calling import convert_to_openai_tool
 
-    formatted = convert_to_openai_tool(tool, strict=strict)
-    if strict:
-        fn = formatted["function"]
-        fn["parameters"] = make_strict(fn.get("parameters") or {"type": "object", "properties": {}})
-        fn["strict"] = True
-    return formatted
-
-
-def _tool_choice(choice: str | bool | Mapping[str, Any], tools: Sequence[Mapping[str, Any]]) -> Any:
-    if choice is True or choice == "any":
-        return "required"
-    if isinstance(choice, str) and choice not in ("auto", "none", "required"):
-        names = [t["function"]["name"] for t in tools]
-        if choice not in names:
-            raise RequestValidationError(
-                f"tool_choice {choice!r} names no bound tool ({names}).",
-                param="tool_choice",
-                fix="pass the name of one of the bound tools",
-            )
-        return {"type": "function", "function": {"name": choice}}
-    return choice
+    formatted: dict[str, Any] = convert_to_openai_tool(tool, strict=strict)
+    return strict_tool(formatted) if strict else formatted
 
 
 # OpenRouterRoute is part of this module's public vocabulary (``ChatCerebras(route=OpenRouterRoute(...))``).

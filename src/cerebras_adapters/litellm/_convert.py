@@ -61,6 +61,7 @@ from ..options import OPTION_NAMES
 from ..reasoning import replay_reasoning
 from ..types import ChatCompletion, ChatCompletionChunk, RateLimits
 from ..types import Usage as CoreUsage
+from ._rate_limiter import call_governor
 
 __all__ = [
     "CLIENT_SETTINGS",
@@ -76,7 +77,18 @@ __all__ = [
 
 # optional_params keys that configure the client or the call rather than the request body.
 CLIENT_SETTINGS = frozenset(
-    {"route", "max_retries", "stream", "stream_options", "extra_body", "drop_params", "validation"}
+    {
+        "route",
+        "max_retries",
+        "stream",
+        "stream_options",
+        "extra_body",
+        "drop_params",
+        "validation",
+        "coalesce",
+        "coalesce_ms",
+        "rate_limiter",
+    }
 )
 # Assistant-message keys LiteLLM's ``Message`` carries that are never sent as such: reasoning goes through
 # ``replay_reasoning``, the rest are response-only (``annotations``, ``audio``, ``images``) or empty.
@@ -103,6 +115,8 @@ class ClientSettings:
     drop_params: bool
     #: the core client's validation mode: "strict" (default), "warn" or "off"
     validation: Any = "strict"
+    #: the ``RateLimitGovernor`` pacing the client's requests (``_rate_limiter``), or None
+    rate_limiter: Any = None
 
 
 def split_options(
@@ -120,6 +134,9 @@ def split_options(
     ``"warn"`` or ``"off"``) is the core client's, so a Router deployment or a proxy ``config.yaml`` model can
     get past a rule the service no longer enforces; an unknown value is refused when the client is built.
     ``stream_options`` is sent only with ``stream=True`` (it means nothing, and may be refused, otherwise).
+    ``coalesce`` / ``coalesce_ms`` (the call's, then the deployment's) are the core's stream coalescing, on by
+    default for streams and never sent; a non-streamed call has nothing to merge and leaves them out.
+    ``rate_limiter`` (a governor, or a setting that names one: ``_rate_limiter``) paces the client's requests.
     """
     lp = litellm_params or {}
     options: dict[str, Any] = {}
@@ -142,6 +159,12 @@ def split_options(
             options["extra_body"] = rest
     if stream and optional_params.get("stream_options"):
         options["stream_options"] = optional_params["stream_options"]
+    if stream:
+        # Stream coalescing (docs/litellm.md#stream-coalescing), on unless turned off: LiteLLM pays per chunk.
+        coalesce, coalesce_ms = (optional_params.get(name, lp.get(name)) for name in ("coalesce", "coalesce_ms"))
+        options["coalesce"] = True if coalesce is None and coalesce_ms is None else coalesce
+        if coalesce_ms is not None:
+            options["coalesce_ms"] = coalesce_ms
     version = _api_version(lp.get("api_version"))
     if version is not None and "api_version" not in options:
         options["api_version"] = version
@@ -155,6 +178,7 @@ def split_options(
         max_retries=int(max_retries) if max_retries is not None else None,
         drop_params=_truthy(drop) or litellm.drop_params is True,
         validation=validation.strip().lower() if isinstance(validation, str) else (validation or "strict"),
+        rate_limiter=call_governor(optional_params, lp),
     )
     return settings, options
 

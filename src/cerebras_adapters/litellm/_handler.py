@@ -2,7 +2,8 @@
 
 This module owns the four entry points LiteLLM calls (``completion``, ``acompletion``, ``streaming``,
 ``astreaming``, docs/api-facts.md#litellm-custom-provider) and the core clients behind them (one per route, key, base
-URL, retry count and unsupported-parameter policy; async ones per event loop, since connections belong to a loop).
+URL, retry count, unsupported-parameter policy, validation mode and rate-limit governor; async ones per event loop,
+since connections belong to a loop).
 A key or base URL not given by the call is the environment's as it is at each call: a client built from values that
 have changed since is replaced (docs/api-facts.md#base-url-variables).
 Everything else is the core's (validation, routes, retries, SSE) or ``_convert``'s (translation) or ``_errors``'s
@@ -98,6 +99,7 @@ class CerebrasLLM(CustomLLM):
             settings.max_retries,
             settings.drop_params,
             settings.validation if isinstance(settings.validation, str) else repr(settings.validation),
+            settings.rate_limiter,  # a governor: one per setting per process (_rate_limiter), compared by identity
         )
 
     @staticmethod
@@ -108,6 +110,7 @@ class CerebrasLLM(CustomLLM):
             "route": settings.route,
             "unsupported_params": "drop" if settings.drop_params else "raise",
             "validation": settings.validation,
+            "rate_limiter": settings.rate_limiter,
         }
         if settings.max_retries is not None:
             kwargs["max_retries"] = settings.max_retries
@@ -181,9 +184,12 @@ class CerebrasLLM(CustomLLM):
         logging_obj: Any,
         stream: bool,
     ) -> _Call:
-        settings, options = split_options(
-            optional_params, litellm_params, api_key=api_key, api_base=api_base, stream=stream
-        )
+        try:
+            settings, options = split_options(
+                optional_params, litellm_params, api_key=api_key, api_base=api_base, stream=stream
+            )
+        except RequestValidationError as exc:  # a rate_limiter setting refused
+            raise self._error(exc, model, None) from exc
         if headers:
             options["extra_headers"] = {**headers, **options.get("extra_headers", {})}
         if timeout is not None:
