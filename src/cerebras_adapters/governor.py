@@ -39,8 +39,11 @@ The rules:
 * **Settling.** The real usage replaces the estimate (``Reservation.reconcile``); a 429 refunds the refused
   request and blocks the key and model for the server's ``retry-after`` (or the named limit's reset), adopting its
   time instead of guessing (``on_rate_limited``); a request that never got an answer gives everything back
-  (``release``). A reservation nobody settles (a crashed worker) expires after ``reservation_ttl`` and is refunded:
-  the server returns the unused part of a request that ended, and the next answer's headers correct the rest.
+  (``release``). A reservation nobody settles (a crashed worker) expires after ``reservation_ttl``: it no longer
+  counts as in flight (nor holds the first request's place), but its estimate stays charged, as for ``abandon``: the
+  server may still serve and charge a request whose client died (whether Cerebras stops on a disconnect is not
+  documented; the emulator serves it), and giving it back while the bucket is drained admits requests the server
+  refuses (tests/governor/test_multiprocess.py). The buckets' refill returns it.
 * **Waiting.** Callers for one key and model wait in one line, first come first served; only the head asks the
   backend, and sleeps for the time the blocking bucket needs (woken early by any settle in this process). A
   cancelled or interrupted wait leaves the line and has reserved nothing. Threads and asyncio tasks share one line
@@ -315,9 +318,10 @@ def _refund(s: _Account, tokens: float, requests: float, now: float) -> None:
 
 
 def _expire(s: _Account, now: float) -> None:
-    for _expires, rid in sorted((h.expires, rid) for rid, h in s.held.items() if h.expires <= now):
-        h = s.held.pop(rid)
-        _refund(s, h.tokens, 1, now)
+    # Like an abandoned request, an expired one stays charged: the server may have served and charged it after its
+    # client died, so only the buckets' refill gives its cost back (the module docstring, "Settling").
+    for rid in [rid for rid, h in s.held.items() if h.expires <= now]:
+        del s.held[rid]
         if s.probe == rid:
             s.probe = ""
 
@@ -389,10 +393,8 @@ def _reconcile_on(s: _Account, rid: str, u: Update, now: float) -> None:
     if h is not None and u.final:
         del s.held[rid]
     if u.final:
-        if h is not None:
+        if h is not None:  # an answer after the expiry changes nothing: its estimate stayed charged
             _refund(s, (h.tokens - u.used_tokens) if u.used_tokens is not None else 0, 0 if u.counted else 1, now)
-        elif u.counted:
-            _refund(s, -(u.used_tokens or 0), -1, now)  # it expired and was refunded: charge what it really cost
     if s.probe == rid:
         s.probe = ""
     if u.readings:
@@ -564,10 +566,8 @@ end
 -- expire
 local expired = redis.call('ZRANGEBYSCORE', E, '-inf', fmt(now))
 for _, rid in ipairs(expired) do
-  local h = held(rid)
   redis.call('HDEL', H, rid)
   redis.call('ZREM', E, rid)
-  if h then refund(h.tokens, 1) end
   if probe == rid then probe = '' end
 end
 
@@ -658,15 +658,11 @@ else
     redis.call('HDEL', H, rid)
     redis.call('ZREM', E, rid)
   end
-  if final then
-    if h then
-      local t, q = 0, 1
-      if used then t = h.tokens - used end
-      if counted then q = 0 end
-      refund(t, q)
-    elseif counted then
-      refund(-(used or 0), -1)
-    end
+  if final and h then
+    local t, q = 0, 1
+    if used then t = h.tokens - used end
+    if counted then q = 0 end
+    refund(t, q)
   end
   if probe == rid then probe = '' end
   if n > 0 then
@@ -738,7 +734,7 @@ class RedisBackend:
     ``prefix``. Each reserve and reconcile is one Lua script run (``EVALSHA``, loading the script when the server
     does not know it), so it is atomic. Keys per account (``<prefix>:{<key digest>:<model>}:state|held|expiry``)
     expire two days after their last use; a reservation is a member of ``held`` with an expiry in ``expiry``,
-    reclaimed (and refunded) inside the script once past ``reservation_ttl``.
+    dropped inside the script (its estimate stays charged) once past ``reservation_ttl``.
 
     ``url_or_client`` is a ``redis://`` URL or a ``redis.Redis`` client. Calls are synchronous, also from async
     code: a loopback round trip is ~0.1 ms, and a call that cannot be interrupted halfway cannot leave a
@@ -1050,6 +1046,14 @@ class RateLimitGovernor:
     def __repr__(self) -> str:
         return f"RateLimitGovernor(backend={self.backend!r}, fail_open={self.fail_open})"
 
+    # One governor is one budget: a copy (LiteLLM's Router deep-copies its model list, LangChain copies models) must
+    # be the same governor, or each copy would pace alone.
+    def __copy__(self) -> RateLimitGovernor:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> RateLimitGovernor:
+        return self
+
     @property
     def stats(self) -> GovernorStats:
         """A snapshot of the counters (``GovernorStats``)."""
@@ -1183,7 +1187,10 @@ class RateLimitGovernor:
                 model=model,
                 fix="lower max_completion_tokens (docs/rate-limits.md, sizing), or shorten the prompt",
             )
-        if waited.give_up_at is not None and time.monotonic() + decision.wait > waited.give_up_at:
+        # A first-response wait is bounded by the probe's expiry, not estimated: give up only once the deadline is
+        # really past. Any other wait is the time its bucket needs, known now: give up at once if it is too long.
+        expected = 0.0 if decision.limit == "first-response" else decision.wait
+        if waited.give_up_at is not None and time.monotonic() + expected > waited.give_up_at:
             raise APITimeoutError(
                 f"waiting {decision.wait:.2f} s for {model}'s {decision.limit} limit would outlast the time allowed "
                 "(the call's deadline)"
@@ -1191,7 +1198,10 @@ class RateLimitGovernor:
         if waited.started is None:
             waited.started = time.monotonic()
             logger.info("rate-limit governor: waiting %.2f s for %s (%s)", decision.wait, model, decision.limit)
-        return min(max(decision.wait, 0.0), backend.poll_interval)
+        sleep = min(max(decision.wait, 0.0), backend.poll_interval)
+        if waited.give_up_at is not None:  # wake by the deadline, to give up then
+            sleep = min(sleep, max(waited.give_up_at - time.monotonic(), 0.0) + 0.001)
+        return sleep
 
     def _down(self, exc: _BackendDown) -> None:
         self._count("backend_errors")

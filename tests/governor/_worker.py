@@ -41,7 +41,7 @@ async def main(argv: list[str]) -> dict[str, object]:
                         extra_headers={"x-emulator-reply-tokens": str(max_tokens)},
                     )
                 except Exception as exc:  # reported to the test, which asserts there are none
-                    errors.append(f"{type(exc).__name__}: {exc}")
+                    errors.append(f"{time.time() - start:.2f} s in: {type(exc).__name__}: {exc}")
                     continue
                 done += 1
                 tokens += completion.usage.total_tokens if completion.usage else 0

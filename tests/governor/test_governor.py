@@ -126,6 +126,31 @@ def test_the_first_request_goes_alone_until_its_answer() -> None:
     asyncio.run(main())
 
 
+def test_a_caller_with_a_deadline_waits_for_the_first_answer_instead_of_giving_up() -> None:
+    """While the first request is out, the only bound on the wait is its reservation's expiry (minutes), not an
+    estimate: a caller whose deadline is shorter still waits for that answer (LiteLLM passes its timeout as the
+    deadline of every call, so calls made during the first one failed at once with a made-up 600 s wait)."""
+    governor = RateLimitGovernor()
+    probe = governor.reserve(KEY, MODEL, Estimate(10, 100))
+    headers = {"x-ratelimit-limit-tokens-minute": "1000", "x-ratelimit-remaining-tokens-minute": "890"}
+    answer = threading.Timer(0.2, probe.reconcile, (RateLimits.from_headers(headers), Usage(total_tokens=15)))
+    answer.start()
+    try:
+        reservation = governor.reserve(KEY, MODEL, Estimate(10, 100), timeout=5)
+    finally:
+        answer.cancel()
+    assert reservation.estimate.tokens == 110
+
+
+def test_a_deadline_that_passes_while_waiting_for_the_first_answer_ends_the_wait() -> None:
+    governor = RateLimitGovernor()
+    governor.reserve(KEY, MODEL, Estimate(10, 100))  # never answered
+    started = time.monotonic()
+    with pytest.raises(APITimeoutError, match="first-response"):
+        governor.reserve(KEY, MODEL, Estimate(10, 100), timeout=0.3)
+    assert 0.3 <= time.monotonic() - started < 2
+
+
 def test_an_answer_without_rate_limit_headers_means_no_pacing() -> None:
     governor = RateLimitGovernor()
     governor.reserve(KEY, MODEL, Estimate(10, 100)).reconcile(None, Usage(prompt_tokens=10, total_tokens=10))
