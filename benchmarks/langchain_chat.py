@@ -41,8 +41,10 @@ from .peers import (
     MODEL,
     Target,
     _freeze_heap,
+    _LangChain,
     _langchain_cerebras,
     _our_langchain,
+    _our_langchain_model,
     _RawHttpx,
     _Round,
     lc_messages,
@@ -81,6 +83,10 @@ class StreamRow:
     floor_built_ms: float = 0.0
     # Timed with the heap as it stood frozen (gc.freeze) or with the collector as a process has it by default.
     frozen: bool = True
+    # Ours with ChatCerebras's default stream coalescing (merges the events one read holds) instead of one chunk per
+    # event; ``ours_chunks`` is how many chunks with content it yielded (the others yield ``chunks``).
+    coalesce: bool = False
+    ours_chunks: int = 0
 
     @property
     def speedup(self) -> float:
@@ -198,19 +204,31 @@ def _median_ms(values: list[float]) -> float:
     return statistics.median(values) * 1000
 
 
-def _stream_row(base_url: str, chunks: int, rounds: int, order: _Round, *, frozen: bool = True) -> StreamRow:
+def _coalescing_langchain(target: Target) -> _LangChain:
+    model = _our_langchain_model(target).model_copy(update={"coalesce": True})
+    return _LangChain(model, lambda: model.client.close())
+
+
+def _stream_row(
+    base_url: str, chunks: int, rounds: int, order: _Round, *, frozen: bool = True, coalesce: bool = False
+) -> StreamRow:
     target = Target(base_url, chunks)
     events = _count_events(target)
-    raw, ours, theirs = _RawHttpx(target), _our_langchain(target), _langchain_cerebras(target)
+    ours = _coalescing_langchain(target) if coalesce else _our_langchain(target)
+    raw, theirs = _RawHttpx(target), _langchain_cerebras(target)
     floor = _floor_model(events)
     built = _floor_model(events, build_in_stream=True)
     messages = lc_messages()
     try:
         expected = raw.stream()
+        ours_chunks = chunks
         for name, path in (("ours", ours), ("langchain-cerebras", theirs)):
             got = path.stream()
-            if got != expected or got[0] != chunks:
+            merged = coalesce and name == "ours"
+            if got[1:] != expected[1:] or (got[0] > chunks if merged else got[0] != chunks):
                 raise RuntimeError(f"{name} streamed {got[0]} content chunks / other text; raw httpx {expected[0]}")
+            if merged:
+                ours_chunks = got[0]
         floor.prepare()
         if sum(1 for _ in floor.stream(messages)) < events:
             raise RuntimeError("the floor model did not stream every chunk")
@@ -250,6 +268,8 @@ def _stream_row(base_url: str, chunks: int, rounds: int, order: _Round, *, froze
         floor_built_ms=_median_ms(samples["built floor"]),
         httpx_ms=_median_ms(samples["httpx"]),
         frozen=frozen,
+        coalesce=coalesce,
+        ours_chunks=ours_chunks,
     )
 
 
@@ -322,6 +342,9 @@ def run(
     try:
         streams = [_stream_row(base_url, n, stream_repeats, order) for n in (chunks, 4 * chunks)]
         streams.append(_stream_row(base_url, 4 * chunks, max(3, stream_repeats // 3), order, frozen=False))
+        streams.append(
+            _stream_row(base_url, 4 * chunks, max(3, stream_repeats // 3), order, frozen=False, coalesce=True)
+        )
         invoke = _invoke_row(base_url, invoke_tokens, repeats, order)
     finally:
         gc.unfreeze()
@@ -346,7 +369,8 @@ def _verdict(passed: bool) -> str:
 
 def _stream_label(row: StreamRow) -> str:
     label = f"{row.chunks} chunks ({row.events} events)"
-    return label if row.frozen else f"{label}, default GC"
+    label = label if row.frozen else f"{label}, default GC"
+    return f"{label}, ours coalescing ({row.ours_chunks} chunks)" if row.coalesce else label
 
 
 def render(results: Results) -> str:
@@ -438,6 +462,10 @@ _METHOD = """\
   without `gc.freeze()` runs it (this process held {heap} GC-tracked objects when the section was written;
   full collections walk all of them and fall on whichever path's allocations trigger them, most often the
   one that keeps the most objects alive: last line under the tables).
+- "ours coalescing": the default-GC row again with `ChatCerebras(coalesce=True)`, the adapter's default
+  (docs/langchain.md, stream coalescing): each chunk merges the events one network read delivered, so it yields
+  fewer, bigger chunks (how many: in the label) for the same text. The other rows pass `coalesce=False`, one
+  chunk per event, so that they compare the cost per chunk with the floor's.
 - Command: `python -m benchmarks langchain --repeats {repeats} --stream-repeats {stream_repeats}
   --chunks {chunks}`."""
 

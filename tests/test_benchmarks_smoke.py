@@ -19,7 +19,8 @@ os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 import httpx
 import pytest
 
-from benchmarks import core_vs_httpx, langchain_chat, peers
+from benchmarks import core_vs_httpx, langchain_chat, llama_index_chat, peers, streams
+from benchmarks.__main__ import SUITES
 from benchmarks.emulator import EmulatorProcess
 from benchmarks.loopback import LoopbackServer
 from benchmarks.report import Section, Suite, run_cli, write_sections
@@ -166,7 +167,13 @@ def test_langchain_benchmark_reports_both_lengths_and_invoke(emulator: EmulatorP
     pytest.importorskip("langchain_cerebras")  # the bench dependency group
     results = langchain_chat.run(repeats=2, stream_repeats=1, chunks=10, base_url=emulator.base_url)
 
-    assert [(row.chunks, row.frozen) for row in results.streams] == [(10, True), (40, True), (40, False)]
+    assert [(row.chunks, row.frozen, row.coalesce) for row in results.streams] == [
+        (10, True, False),
+        (40, True, False),
+        (40, False, False),
+        (40, False, True),
+    ]
+    assert 1 <= results.streams[-1].ours_chunks <= 40
     for row in results.streams:
         assert row.events > row.chunks
         assert min(row.ours_ms, row.theirs_ms, row.floor_ms, row.floor_built_ms, row.httpx_ms) > 0
@@ -176,7 +183,24 @@ def test_langchain_benchmark_reports_both_lengths_and_invoke(emulator: EmulatorP
     assert set(results.retained) == {"ours", "langchain-cerebras"}
     table = langchain_chat.render(results)
     assert "| 10 chunks (" in table and "| 40 chunks (" in table and ", default GC |" in table
+    assert ", default GC, ours coalescing (" in table
     assert "| invoke (64-token reply) |" in table
+
+
+def test_llama_index_benchmark_reports_stream_chat_chat_and_import(emulator: EmulatorProcess) -> None:
+    pytest.importorskip("llama_index.core")
+    results = llama_index_chat.run(repeats=2, stream_repeats=1, chunks=10, import_runs=0, base_url=emulator.base_url)
+
+    stream, chat = results.stream, results.chat
+    assert stream.chunks == 10 and stream.events > stream.chunks and stream.repeats == 1
+    assert min(stream.ours_ms, stream.floor_ms, stream.httpx_ms, chat.ours_ms, chat.floor_ms, chat.httpx_ms) > 0
+    peer_installed = importlib.util.find_spec("llama_index.llms.cerebras") is not None
+    assert (stream.theirs_ms is not None) == (chat.theirs_ms is not None) == peer_installed
+    assert llama_index_chat.SUITE in SUITES
+    imports = llama_index_chat.ImportRow(1, {"ours": 0.2, "floor": 0.25, "peer": 0.4})
+    table = llama_index_chat.render(llama_index_chat.Results(stream, chat, imports, results.chat_tokens))
+    assert "| 10 chunks (" in table and "| chat (64-token reply) |" in table
+    assert "| `import cerebras_adapters.llama_index` | 1 | 0.200 | 0.80× (≤ 1.3×: pass) |" in table
 
 
 def test_naming_a_suite_runs_only_that_suite(capsys: pytest.CaptureFixture[str]) -> None:
@@ -194,3 +218,51 @@ def test_naming_a_suite_runs_only_that_suite(capsys: pytest.CaptureFixture[str])
     assert "## B" in capsys.readouterr().out
     assert run_cli([], [suite("a"), suite("b")], prog="bench") == 0
     assert ran == ["b", "a", "b"]
+
+
+def test_streams_suite_runs_every_client_process_and_reports_a_row_per_k() -> None:
+    # One row per child process but the proxy's (its start-up alone takes tens of seconds), each a row that exists
+    # whichever coalescing options the adapters have; bounds that every finished stream meets, so the sweep reaches
+    # K = 2 whatever the machine's speed.
+    paths = ("httpx", "core-coalesce", "langchain", "litellm")
+    settings = streams.Settings(tokens=30, ks=(1, 2), min_tok_s=0, max_lag_ms=1e9, timeout=60, paths=paths)
+
+    results = streams.run(settings)
+
+    assert streams.SUITE in SUITES
+    assert results.failures == {} and results.unavailable == {}
+    for key in paths:
+        runs = results.runs[key]
+        assert [run.k for run in runs] == [1, 2], key
+        for run in runs:
+            assert (run.errors, run.first_error) == (0, None), key
+            assert len(run.tok_s) == len(run.lag_ms) == run.k and run.tokens == 30 * run.k
+    body = streams.section(results).body
+    for spec in settings.chosen():
+        assert f"#### {spec.label}" in body
+    assert "<polyline" in streams.render_svg(results)
+
+
+def test_governor_suite_runs_every_contender_on_one_quota_and_reports_a_row_each(redis_server: str) -> None:
+    # A tiny workload that outgrows its tiny quota's bucket, so pacing and 429s happen; no figure is asserted, only
+    # that every contender ran all its requests against its own fresh quota and the report shows it.
+    from dataclasses import replace
+
+    from benchmarks import governor
+
+    settings = replace(governor.QUICK, redis_url=redis_server)
+
+    results = governor.run(settings)
+
+    assert governor.SUITE in SUITES
+    assert [r.contender.key for r in results] == [c.key for c in governor.CONTENDERS]
+    for r in results:
+        assert r.failure == "", (r.contender.key, r.failure)
+        assert len(r.records) == settings.requests and r.processes == (2 if r.contender.multi else 1)
+        # Every answered request was admitted once on the measured key, and nothing else reached it.
+        assert r.server["requests"] == r.completed > 0, (r.contender.key, r.server, r.first_error)
+        assert (r.governor is not None) == bool(r.contender.governor)
+    table = governor.render(results, settings)
+    assert all(f"| {c.label} |" in table for c in governor.CONTENDERS)
+    assert "Goal (issue 12" in governor.section(results, settings).body
+    assert governor.svg(results, settings).count("<polyline") == len(results)
