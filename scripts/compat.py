@@ -57,6 +57,7 @@ TOOLS = (
     *("pytest", "pytest-asyncio", "pytest-socket", "pytest-recording", "vcrpy", "pyyaml"),
     *("openai", "langchain", "langgraph"),
     "redis",  # the governor's Redis backend, which the LiteLLM and LangChain rate-limiter tests use
+    "hypothesis",  # property tests of the adapters' stream coalescing
 )
 # llama-index-llms-cerebras (the dev group's migration check) is left out: it needs llama-index-core>=0.14.3, above
 # the floor, and tests/llama_index/test_migration.py skips only its side-by-side part without it.
