@@ -549,7 +549,11 @@ class _Responder:
         value = self.opts.get("give_up")
         return float(value) if value is not None else self.server.give_up_after
 
-    def head(self, status: int, headers: Iterable[tuple[str, str]], framing: str, length: int | None = None) -> None:
+    def head(self, status: int, headers: Iterable[tuple[str, str]], framing: str, length: int | None = None,
+             *, close: bool = False) -> None:
+        """The status line and headers. ``framing="close"`` (or ``close=True`` with another framing) announces
+        ``connection: close``: a server that closes after a complete answer says so (RFC 9112 section 9.6), or a
+        client may reuse the connection in the moment before the close reaches it."""
         reason = http.HTTPStatus(status).phrase if status in http.HTTPStatus._value2member_map_ else "Status"
         lines = [f"HTTP/1.1 {status} {reason}", f"date: {email.utils.formatdate(usegmt=True)}", "server: faultserver"]
         lines.append(f"x-request-id: fault-{len(self.server.requests)}")
@@ -560,7 +564,7 @@ class _Responder:
             lines.append("transfer-encoding: chunked")
         elif framing == "length":
             lines.append(f"content-length: {length if length is not None else 0}")
-        else:
+        if framing not in ("chunked", "length") or close:
             lines.append("connection: close")
         self.conn.send(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
 
@@ -764,7 +768,8 @@ class _Responder:
             self.sse_head("close")
         else:
             payload = self.answer(chunks)
-            self.head(200, [("content-type", _JSON_TYPE)], "length", len(payload))
+            # A complete answer and then a close: announced, as a server that closes after answering does.
+            self.head(200, [("content-type", _JSON_TYPE)], "length", len(payload), close=True)
         until = time.monotonic() + self.give_up
         for i in range(len(payload)):
             self.conn.send(payload[i : i + 1])

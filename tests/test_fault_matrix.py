@@ -819,6 +819,22 @@ def test_fault_server_streams_server_sent_events_when_the_body_asks_for_a_stream
     assert raw.endswith(b"0\r\n\r\n")
 
 
+@pytest.mark.parametrize(("fault", "stream"), [
+    pytest.param(Fault.trickle(0.0, chunks=2), False, id="one-byte-per-write-json"),
+    pytest.param(Fault.trickle(0.0, chunks=2), True, id="one-byte-per-write-stream"),
+    pytest.param(Fault.ok(2, framing="close"), True, id="close-delimited-stream"),
+])
+def test_fault_server_announces_a_close_after_a_complete_answer(fault: Fault, stream: bool) -> None:
+    # The success controls close the connection after a complete answer. Unannounced, a pooled client may send
+    # the next cell's request on that connection before the close reaches it, and a control cell then sees a
+    # connection error and a retry (a flaky "retry delays [0.4], expected 0" on a loaded CI machine).
+    with FaultServer([fault]) as server:
+        raw = _raw_post(server, b'{"stream": %s}' % (b"true" if stream else b"false"))
+    head = raw.split(b"\r\n\r\n", 1)[0].lower()
+    assert head.startswith(b"http/1.1 200 ")
+    assert b"\r\nconnection: close" in head
+
+
 def test_fault_server_releases_a_stalled_connection_when_it_stops() -> None:
     server = FaultServer([Fault.stall(0)], give_up_after=60).start()
     received: list[bytes] = []
