@@ -20,8 +20,10 @@ import pytest
 from cerebras_adapters import (
     APIConnectionError,
     APIResponseValidationError,
+    APIStatusError,
     APITimeoutError,
     AsyncCerebrasClient,
+    AuthenticationError,
     CerebrasClient,
     RateLimitError,
     RequestValidationError,
@@ -134,6 +136,55 @@ def test_an_illegal_default_header_is_refused_at_construction():
 def test_the_client_repr_never_shows_the_key():
     client = CerebrasClient(api_key=KEY)
     assert KEY not in repr(client)
+
+
+def _shown(exc: BaseException) -> str:
+    """Everything an error shows: its text, repr, message, fix and body, and the same of its chain."""
+    parts = []
+    while exc is not None:
+        parts += [str(exc), repr(exc), str(getattr(exc, "message", "")), str(getattr(exc, "fix", "")),
+                  repr(getattr(exc, "body", None))]
+        exc = exc.__cause__ or exc.__context__
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize("content", [
+    pytest.param(None, id="json"),
+    pytest.param(f"Invalid API key {KEY}".encode(), id="plain-text"),
+])
+def test_a_key_echoed_in_an_error_body_is_redacted(api, content):
+    # Some servers and gateways quote the key they refused; the error must not print it (logs, tracebacks).
+    body = {"message": f"Wrong API Key: {KEY}", "type": "invalid_request_error", "param": "api_key",
+            "code": "wrong_api_key"}
+    with pytest.raises(AuthenticationError) as info:
+        api.create(lambda request: httpx.Response(401, json=body, content=content), {"api_key": KEY},
+                   model="gpt-oss-120b", messages=USER)
+    shown = _shown(info.value)
+    assert KEY not in shown and KEY[4:] not in shown
+    assert "csk-…(redacted)" in shown  # the rest of the message stays
+    assert info.value.code == "wrong_api_key" or content is not None
+
+
+def test_a_key_echoed_in_an_error_on_a_200_is_redacted(api):
+    # OpenRouter's shape: the provider's error inside a 200 body (docs/api-facts.md#openrouter-errors).
+    body = {"error": {"message": f"provider said: bad key {KEY}", "code": 401}}
+    with pytest.raises(AuthenticationError) as info:
+        api.create(lambda request: httpx.Response(200, json=body), {"api_key": KEY}, model="gpt-oss-120b",
+                   messages=USER)
+    shown = _shown(info.value)
+    assert KEY not in shown and KEY[4:] not in shown
+    assert info.value.message == "provider said: bad key csk-…(redacted)"
+
+
+def test_a_key_echoed_in_a_stream_error_event_is_redacted(api):
+    error = {"error": {"message": f"upstream refused {KEY}", "type": "server_error", "code": 500}}
+    events = [*stream_chunks()[:2], error]
+    with pytest.raises(APIStatusError) as info:
+        api.stream(lambda request: httpx.Response(200, content=sse(events), headers=SSE_HEADERS),
+                   {"api_key": KEY}, model="gpt-oss-120b", messages=USER)
+    shown = _shown(info.value)
+    assert KEY not in shown and KEY[4:] not in shown
+    assert "upstream refused csk-…(redacted)" in info.value.message
 
 
 # -- 4. time limits: per attempt and per call --------------------------------------------------------------

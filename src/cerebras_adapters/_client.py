@@ -444,6 +444,26 @@ class _ClientCore:
         key = self.api_key
         return text.replace(key, f"{key[:4]}…(redacted)") if key and key in text else text
 
+    def _redact_bytes(self, data: bytes) -> bytes:
+        """A response body with the key taken out: a server or gateway may quote the key it refused, and the
+        error built from the body is printed in logs and tracebacks."""
+        key = self.api_key
+        if key:
+            raw = key.encode("latin-1", "replace")
+            if raw in data:
+                return data.replace(raw, f"{key[:4]}…(redacted)".encode())
+        return data
+
+    def _redact_value(self, value: Any) -> Any:
+        """A parsed error payload with the key taken out of every string in it."""
+        if isinstance(value, str):
+            return self._redact(value)
+        if isinstance(value, dict):
+            return {k: self._redact_value(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._redact_value(v) for v in value]
+        return value
+
     def _prepare(
         self, model: str, messages: Iterable[Message], stream: bool, options: dict[str, Any]
     ) -> tuple[PreparedRequest, CallClock]:
@@ -524,6 +544,7 @@ class _ClientCore:
         )
 
     def _error(self, response: httpx.Response, content: bytes, prepared: PreparedRequest | None) -> APIError:
+        content = self._redact_bytes(content)
         body: Any
         try:
             body = pydantic_core.from_json(content) if content else None
@@ -560,6 +581,7 @@ class _ClientCore:
         try:
             completion = ChatCompletion.model_validate_json(content)
         except pydantic.ValidationError as exc:
+            content = self._redact_bytes(content)
             raise APIResponseValidationError(
                 f"response is not a chat completion: {content[:200]!r}",
                 body=content.decode("utf-8", "replace"),
@@ -572,14 +594,17 @@ class _ClientCore:
         extras = completion.model_extra or {}
         if "error" in extras or "status_code" in extras:
             raise status_error(
-                response.status_code, extras, request_id=completion.request_id, rate_limits=completion.rate_limits
+                response.status_code,
+                self._redact_value(extras),
+                request_id=completion.request_id,
+                rate_limits=completion.rate_limits,
             )
         for choice in completion.choices:
             choice_error = (choice.model_extra or {}).get("error")
             if choice.finish_reason == "error" or choice_error is not None:
                 raise status_error(
                     response.status_code,
-                    {"error": choice_error or {"message": "provider error"}},
+                    {"error": self._redact_value(choice_error) or {"message": "provider error"}},
                     request_id=completion.request_id,
                     rate_limits=completion.rate_limits,
                     partial=completion,
@@ -592,6 +617,7 @@ class _ClientCore:
             return pydantic_core.from_json(content)
         except ValueError as exc:
             rate_limits, request_id = _response_meta(response.headers)
+            content = self._redact_bytes(content)
             raise APIResponseValidationError(
                 f"response is not JSON: {content[:200]!r}",
                 body=content.decode("utf-8", "replace"),
@@ -601,7 +627,9 @@ class _ClientCore:
 
     def _stream_state(self, response: httpx.Response, alarm: Alarm | None, end: float) -> _StreamState:
         headers = response.headers
-        return _StreamState(self.route, headers, *_response_meta(headers), alarm=alarm, end=end)
+        return _StreamState(
+            self.route, headers, *_response_meta(headers), alarm=alarm, end=end, scrub=self._redact_bytes
+        )
 
 
 def _read_sync(response: httpx.Response, alarm: Alarm | None, end: float) -> bytes:

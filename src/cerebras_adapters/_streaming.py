@@ -26,7 +26,7 @@ Facts relied on:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterable, Iterator
 from itertools import chain
 from time import monotonic
 from typing import TYPE_CHECKING, Any
@@ -140,6 +140,7 @@ class _StreamState:
         "request_id",
         "reservation",
         "route",
+        "scrub",
         "usage",
     )
 
@@ -152,8 +153,11 @@ class _StreamState:
         *,
         alarm: Alarm | None = None,
         end: float = float("inf"),
+        scrub: Callable[[bytes], bytes] | None = None,
     ) -> None:
         self.route = route
+        # Takes the API key out of an event an error is built from (a gateway may quote the key it refused).
+        self.scrub = scrub
         self.headers = headers
         self.rate_limits = rate_limits
         self.request_id = request_id
@@ -180,6 +184,8 @@ class _StreamState:
         try:
             chunk = ChatCompletionChunk.model_validate_json(data)
         except pydantic.ValidationError as exc:
+            if self.scrub is not None:
+                data = self.scrub(data)
             payload = _loads_or_none(data)
             if isinstance(payload, dict) and "error" in payload:
                 raise self.error(payload) from None
@@ -191,6 +197,8 @@ class _StreamState:
                 partial=self.partial(),
             ) from exc
         if chunk.error is not None or event == "error":
+            if self.scrub is not None and self.scrub(data) is not data:
+                chunk = ChatCompletionChunk.model_validate_json(self.scrub(data))
             raise self.error(chunk.to_dict())
         chunk.attach_http(self.rate_limits, self.request_id, self.headers)
         if chunk.provider is not None:
