@@ -43,6 +43,7 @@ import pydantic
 import pydantic_core
 from typing_extensions import Unpack
 
+from ._body import aiter_body, iter_body
 from ._deadline import Alarm, CallClock, arm_async, arm_sync
 from ._headers import check_api_key, check_headers
 from ._openrouter_api import AsyncOpenRouterAPI, OpenRouterAPI
@@ -758,7 +759,7 @@ class CerebrasClient(_ClientCore):
                 if exchange.stream and response.status_code < 400:
                     # Wait for the first bytes here, inside the retry loop: a stream that stalls or is cut before
                     # its first byte has yielded nothing, so it is retried like any failed attempt.
-                    body = response.iter_bytes()
+                    body = iter_body(response)  # in bulk below httpx where it can (_body)
                     first = next(body, b"")
                     if alarm is not None and alarm.fired:
                         raise _AttemptTimeUp
@@ -881,7 +882,7 @@ class AsyncCerebrasClient(_ClientCore):
             handed_over = False
             try:
                 if exchange.stream and response.status_code < 400:
-                    body = response.aiter_bytes()
+                    body = aiter_body(response)  # in bulk below httpx where it can (_body)
                     first = await anext(body, b"")
                     if alarm is not None and alarm.fired:
                         raise _AttemptTimeUp

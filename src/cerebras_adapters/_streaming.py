@@ -26,6 +26,7 @@ Facts relied on:
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterable, Iterator
 from itertools import chain
 from time import monotonic
@@ -35,6 +36,7 @@ import httpx
 import pydantic
 import pydantic_core
 
+from ._body import is_bulk
 from ._output import StreamTail
 from .errors import (
     APIError,
@@ -80,8 +82,18 @@ class SSEDecoder:
         lines = (self._buf + chunk).split(b"\n") if self._buf else chunk.split(b"\n")
         self._buf = lines.pop()
         out: list[tuple[str | None, bytes]] = []
+        data = self._data
         for line in lines:
-            self._line(line, out)
+            # The common lines inline (a "data: " line, the blank line that ends its event); the rest in _line.
+            if line.startswith(b"data: ") and not line.endswith(b"\r"):
+                data.append(line[6:])
+            elif not line and self._event is None:
+                if data:
+                    out.append((None, data[0] if len(data) == 1 else b"\n".join(data)))
+                    data.clear()
+            else:
+                self._line(line, out)
+                data = self._data
         return out
 
     def flush(self) -> list[tuple[str | None, bytes]]:
@@ -89,7 +101,7 @@ class SSEDecoder:
         ends in the middle of an event, before the final empty line, the incomplete event is not dispatched"):
         a stream cut there was truncated, which the caller reports."""
         self._buf = b""
-        self._data = []
+        self._data.clear()
         self._event = None
         return []
 
@@ -104,7 +116,7 @@ class SSEDecoder:
         if not line:
             if self._data:
                 out.append((self._event, b"\n".join(self._data)))
-                self._data = []
+                self._data.clear()
             self._event = None
             return
         if line[:5] == b"data:":
@@ -141,6 +153,7 @@ class _StreamState:
         "reservation",
         "route",
         "scrub",
+        "templates",
         "usage",
     )
 
@@ -169,6 +182,8 @@ class _StreamState:
         self.complete = False
         self.failure: APIError | None = None
         self._parsed: list[ChatCompletionChunk] = []
+        # Text-event templates learned from this stream's events (``_Template``), for coalescing.
+        self.templates: list[_Template] = []
         # The rate-limit governor's reservation (cerebras_adapters.governor), settled with the usage at the end.
         self.reservation: Reservation | None = None
         self.usage: Usage | None = None
@@ -383,6 +398,66 @@ def _text_choice(payload: Any) -> dict[str, Any] | None:
     return choice if reason is None or type(reason) is str else None
 
 
+# A JSON string literal (used to find the text's literal in a token event's bytes).
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_NAME = {"content": b'"content"', "reasoning": b'"reasoning"'}
+
+
+class _Template:
+    """The bytes of a token event around its text: the events of one stream differ only there (the same id,
+    model, created, index, provider …), so ``prefix + <JSON string> + suffix`` is an event with that text and
+    nothing else, and is taken without parsing the event (``_text_run``). Learned from an event that was parsed and
+    checked in full (``learn``), and checked by rebuilding that event from the template."""
+
+    __slots__ = ("identity", "key", "prefix", "suffix")
+
+    def __init__(self, key: str, prefix: bytes, suffix: bytes, identity: tuple[Any, ...]) -> None:
+        self.key, self.prefix, self.suffix = key, prefix, suffix
+        self.identity = identity  # the source event's _SAME_KEYS values and choice index (see _text_run)
+
+    @staticmethod
+    def learn(
+        data: bytes, payload: dict[str, Any], key: str, text: str, identity: tuple[Any, ...]
+    ) -> _Template | None:
+        name = data.find(_NAME[key])
+        if name < 0 or data.find(_NAME[key], name + 1) >= 0:
+            return None
+        at = name + len(_NAME[key])
+        while data[at : at + 1] in (b" ", b":", b"\t") and at < len(data):
+            at += 1
+        literal = _STRING.match(data, at)
+        if literal is None or data[name + len(_NAME[key]) : at].count(b":") != 1:
+            return None
+        template = _Template(key, data[:at], data[literal.end() :], identity)
+        try:  # the template must give back the very event it came from, and no other field may change with it
+            if pydantic_core.from_json(literal.group(0)) != text or _loads_or_none(
+                template.prefix + b'"\\u0000x"' + template.suffix
+            ) != _with_text(payload, key, "\0x"):
+                return None
+        except ValueError:
+            return None
+        return template
+
+    def text(self, data: bytes) -> str | None:
+        """The text of ``data`` if it is this template's event with another text, else None."""
+        prefix, suffix = self.prefix, self.suffix
+        if not (data.startswith(prefix) and data.endswith(suffix)) or len(data) < len(prefix) + len(suffix) + 2:
+            return None
+        middle = data[len(prefix) : len(data) - len(suffix)]
+        if middle[:1] != b'"' or middle[-1:] != b'"':
+            return None
+        try:
+            text = pydantic_core.from_json(middle)
+        except ValueError:
+            return None
+        return text if type(text) is str and text else None
+
+
+def _with_text(payload: dict[str, Any], key: str, text: str) -> dict[str, Any]:
+    choice = payload["choices"][0]
+    return {**payload, "choices": [{**choice, "delta": {**choice["delta"], key: text}}]}
+
+
 def _text_run(
     state: _StreamState, events: list[tuple[str | None, bytes]], at: int, limit: int
 ) -> tuple[ChatCompletionChunk | None, int]:
@@ -401,11 +476,34 @@ def _text_run(
     reason: str | None = None
     checked: str | None = None
     datas: list[bytes] = []
+    templates = state.templates
+    usable: list[_Template] = []  # the templates of this run's identity, once its first event is known
     position, end = at, min(len(events), at + limit)
     while position < end:
         event, data = events[position]
         if event is not None or data == b"[DONE]":
             break
+        if usable and reason is None:
+            # The bulk of a stream: an event that is a known template's with another text is taken as it is
+            # (``_Template.text``, inlined: this runs once per token).
+            text = None
+            for template in usable:
+                prefix, suffix = template.prefix, template.suffix
+                if data.startswith(prefix) and data.endswith(suffix):
+                    middle = data[len(prefix) : len(data) - len(suffix)]
+                    if len(middle) > 2 and middle[0] == 34 and middle[-1] == 34:  # 34: '"'
+                        try:
+                            text = pydantic_core.from_json(middle)
+                        except ValueError:
+                            text = None
+                        if type(text) is str and text:
+                            texts[template.key].append(text)
+                            datas.append(data)
+                            break
+                        text = None
+            if text is not None:
+                position += 1
+                continue
         try:
             payload = pydantic_core.from_json(data)
         except ValueError:
@@ -413,9 +511,17 @@ def _text_run(
         choice = _text_choice(payload)
         if choice is None:
             break
-        same = tuple(payload.get(key, _ABSENT) for key in _SAME_KEYS)
+        same = (
+            payload.get("id", _ABSENT),
+            payload.get("object", _ABSENT),
+            payload.get("created", _ABSENT),
+            payload.get("model", _ABSENT),
+            payload.get("system_fingerprint", _ABSENT),
+        )
         if first is None:
             first, first_choice, first_same = payload, choice, same
+            identity = (*same, choice.get("index", _ABSENT))
+            usable = [template for template in templates if template.identity == identity]
         elif same != first_same or choice.get("index", _ABSENT) != first_choice.get("index", _ABSENT):
             break
         provider = payload.get("provider")
@@ -432,6 +538,8 @@ def _text_run(
                 texts[key].append(value)
         if choice.get("finish_reason") is not None:
             reason = choice["finish_reason"]
+        elif len(templates) < 2 and _learn(templates, data, payload, choice, (*same, choice.get("index", _ABSENT))):
+            usable.append(templates[-1])
         datas.append(data)
         position += 1
     if first is None or len(datas) < 2:
@@ -453,6 +561,20 @@ def _text_run(
     if reason is not None:
         state.finished = True
     return chunk, position
+
+
+def _learn(
+    templates: list[_Template], data: bytes, payload: dict[str, Any], choice: dict[str, Any], identity: tuple[Any, ...]
+) -> bool:
+    """A template from a token event checked in full (one text, content or reasoning, and nothing else in its delta;
+    no finish_reason), at most one per key per stream. Whether one was added."""
+    texts = [(key, value) for key, value in choice["delta"].items() if value is not None]
+    if len(texts) != 1 or not texts[0][1] or texts[0][0] not in _NAME or any(t.key == texts[0][0] for t in templates):
+        return False
+    template = _Template.learn(data, payload, texts[0][0], texts[0][1], identity)
+    if template is not None:
+        templates.append(template)
+    return template is not None
 
 
 def _with(chunks: list[ChatCompletionChunk], last: ChatCompletionChunk | None) -> list[ChatCompletionChunk]:
@@ -776,6 +898,40 @@ async def _aiterate(
         raise
 
 
+async def _aiterate_read_coalesced(
+    state: _StreamState, response: httpx.Response, first: bytes, body: Any
+) -> AsyncGenerator[ChatCompletionChunk, None]:
+    """Coalescing over a body read in bulk (``_body.aiter_body``): each read, made in the consumer's task when it
+    asks for more, takes everything the connection received since the last one, so the events of one read are
+    merged (at most ``_MERGE_EVENTS`` per chunk) with no reader task: a consumer that falls behind gets larger reads,
+    and pays per read and per chunk, not per event."""
+    decoder = SSEDecoder()
+    end = state.end
+    try:
+        try:
+            async for raw in _prefixed(first, body) if first else body:
+                if monotonic() >= end:
+                    raise state.timed_out()
+                chunks, done, failure = _coalesced(state, decoder.feed(raw))
+                for chunk in chunks:
+                    yield chunk
+                if failure is not None:
+                    raise failure
+                if done:
+                    state.complete = True
+                    return
+        except httpx.HTTPError as exc:
+            raise state.failed(exc) from None
+        finally:
+            state.close()
+            await response.aclose()
+        state.ended(decoder.pending)
+        state.complete = True
+    except APIError as exc:
+        state.failure = exc  # raised again by a later iteration or get_final_completion()
+        raise
+
+
 async def _aiterate_coalesced(
     state: _StreamState, response: httpx.Response, first: bytes, body: Any, window: float | None = None
 ) -> AsyncGenerator[ChatCompletionChunk, None]:
@@ -952,7 +1108,10 @@ class AsyncStream(_StreamBase):
             body = response.aiter_bytes()
         if coalesce:
             window = coalesce_ms / 1000 if coalesce_ms is not None else None
-            self._iterator = _aiterate_coalesced(state, response, first, body, window)
+            if window is None and is_bulk(body):
+                self._iterator = _aiterate_read_coalesced(state, response, first, body)
+            else:
+                self._iterator = _aiterate_coalesced(state, response, first, body, window)
         else:
             self._iterator = _aiterate(state, response, first, body)
 

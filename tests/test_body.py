@@ -1,0 +1,386 @@
+"""The bulk reader of chunked bodies below httpx (``cerebras_adapters._body``), checked against the outside world:
+h11 (httpcore's own parser) as the oracle of RFC 9112's chunked framing, and a real uvicorn server streaming over
+keep-alive connections that httpcore must be able to reuse afterwards."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import h11
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cerebras_adapters import AsyncCerebrasClient, CerebrasClient, StreamInterruptedError
+from cerebras_adapters._body import _Dechunker, _Malformed, aiter_body, iter_body
+from tests.wire import sse, stream_chunks
+
+# -- the decoder against h11 ---------------------------------------------------------------------------------
+
+_HEAD = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n"
+
+
+def _h11_after_head() -> h11.Connection:
+    conn = h11.Connection(h11.CLIENT)
+    conn.send(h11.Request(method="POST", target="/", headers=[("host", "x"), ("content-length", "0")]))
+    conn.send(h11.EndOfMessage())
+    conn.receive_data(_HEAD)
+    assert type(conn.next_event()) is h11.Response
+    return conn
+
+
+def _h11_body(conn: h11.Connection) -> tuple[bytes, bool]:
+    """The data h11 yields from what it holds, and whether it reached the body's end."""
+    data = []
+    while True:
+        event = conn.next_event()
+        if type(event) is h11.Data:
+            data.append(bytes(event.data))
+            continue
+        return b"".join(data), type(event) is h11.EndOfMessage
+
+
+@st.composite
+def chunked_bodies(draw: st.DrawFn) -> tuple[bytes, bytes, bytes]:
+    """A payload and a valid chunked encoding of it: random chunk sizes, upper/lower hex, leading zeros,
+    extensions, trailing whitespace, trailer fields."""
+    pieces = draw(st.lists(st.binary(min_size=1, max_size=300), max_size=12))
+    wire = []
+    for piece in pieces:
+        size = format(len(piece), draw(st.sampled_from(["x", "X"])))
+        size = "0" * draw(st.integers(0, 2)) + size
+        ext = draw(st.sampled_from(["", ";a=1", ';name="v;x"', ";e"]))
+        ows = draw(st.sampled_from(["", " ", "\t"]))
+        wire.append(f"{size}{ext}{ows}\r\n".encode() + piece + b"\r\n")
+    trailer = draw(st.sampled_from([b"", b"x-trailer: 1\r\n", b"a: b\r\nc: d\r\n"]))
+    wire.append(b"0\r\n" + trailer + b"\r\n")
+    return b"".join(pieces), b"".join(wire), trailer
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(body=chunked_bodies(), data=st.data())
+def test_any_split_of_a_chunked_body_decodes_to_what_h11_decodes(body: tuple[bytes, ...], data: st.DataObject):
+    payload, wire, _ = body
+    cuts = [0, *sorted(set(data.draw(st.lists(st.integers(0, len(wire)), max_size=8)))), len(wire)]
+    decoder = _Dechunker()
+    out = []
+    rest = b""
+    for start, stop in itertools.pairwise(cuts):
+        assert not decoder.done
+        got, rest = decoder.feed(wire[start:stop])
+        out.append(got)
+        if decoder.done:
+            break
+    assert decoder.done and rest == b""
+    assert b"".join(out) == payload
+    conn = _h11_after_head()
+    conn.receive_data(wire)
+    assert _h11_body(conn) == (payload, True)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(body=chunked_bodies(), data=st.data())
+def test_the_completion_of_any_prefix_ends_the_body_for_h11(body: tuple[bytes, ...], data: st.DataObject):
+    # What _body does at the end of a stream: h11 holds the prefix it had unparsed when the body was taken over,
+    # and the completion computed after that prefix must bring it to EndOfMessage with the same data first, and
+    # leave nothing behind in h11's buffer (that would be read as the next response on the connection).
+    _, wire, trailer = body
+    cut = data.draw(st.integers(0, len(wire)))
+    prefix = wire[:cut]
+    decoder = _Dechunker()
+    got, _ = decoder.feed(prefix)
+    completion = decoder.completion()
+    if completion is None:  # only a trailer field cut in two: the connection is closed instead of reused
+        trailer_at = len(wire) - len(trailer) - 2
+        assert trailer and trailer_at < cut < len(wire) - 1 and not prefix.endswith(b"\r\n"), prefix[-20:]
+        return
+    conn = _h11_after_head()
+    conn.receive_data(prefix + completion)
+    decoded, ended = _h11_body(conn)
+    assert ended
+    assert decoded.startswith(got)
+    assert set(decoded[len(got):]) <= {0}  # only the filler of a chunk h11 held in part
+    assert conn.their_state is h11.DONE
+    assert conn.trailing_data == (b"", False)
+
+
+@pytest.mark.parametrize("wire", [
+    pytest.param(b"zz\r\nab\r\n0\r\n\r\n", id="header-not-hex"),
+    pytest.param(b"2\r\nabXY0\r\n\r\n", id="footer-not-crlf"),
+    pytest.param(b"2\r\nab\rX", id="footer-half-crlf"),
+    pytest.param(b"\r\n2\r\nab\r\n0\r\n\r\n", id="empty-header"),
+    pytest.param(b"123456789012345678901\r\n", id="size-over-20-digits"),
+])
+def test_malformed_framing_is_refused_where_h11_refuses_it(wire: bytes):
+    conn = _h11_after_head()
+    conn.receive_data(wire)
+    with pytest.raises(h11.RemoteProtocolError):
+        _h11_body(conn)
+    for cut in range(len(wire) + 1):  # however the reads cut it
+        decoder = _Dechunker()
+        with pytest.raises(_Malformed):
+            decoder.feed(wire[:cut])
+            decoder.feed(wire[cut:])
+
+
+# -- through a real server -----------------------------------------------------------------------------------
+
+MODEL = "gpt-oss-120b"
+USER = [{"role": "user", "content": "hi"}]
+EVENTS = stream_chunks(content=[f" t{i}" for i in range(60)])
+TEXT = "".join(f" t{i}" for i in range(60))
+
+
+async def _sse_app(scope, receive, send):  # a plain ASGI app: uvicorn frames it (chunked, keep-alive)
+    if scope["type"] != "http":
+        return
+    while (await receive()).get("more_body"):
+        pass
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"text/event-stream")]})
+    for i, event in enumerate(EVENTS):
+        await send({"type": "http.response.body", "body": sse([event]), "more_body": True})
+        if i % 7 == 0:
+            await asyncio.sleep(0.001)  # some events alone on the wire, some batched
+    await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+@pytest.fixture(scope="module")
+def uvicorn_url() -> Iterator[str]:
+    uvicorn = pytest.importorskip("uvicorn")
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    config = uvicorn.Config(_sse_app, host="127.0.0.1", port=port, log_level="warning", http="h11", lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.01)
+    yield f"http://127.0.0.1:{port}/v1"
+    server.should_exit = True
+    thread.join(5)
+
+
+def _connections(client) -> list:
+    return list(client._http._transport._pool.connections)  # the pool httpx keeps (private, for this check)
+
+
+def test_a_sync_stream_is_read_in_bulk_and_its_connection_is_reused(uvicorn_url: str):
+    with CerebrasClient(api_key="csk-test", base_url=uvicorn_url) as client:
+        for _ in range(3):
+            with client.chat.completions.create(model=MODEL, messages=USER, stream=True) as stream:
+                final = stream.get_final_completion()
+            assert final.choices[0].message.content == TEXT
+        [connection] = _connections(client)
+        assert connection.is_idle() and "Request Count: 3" in repr(connection)
+
+
+def test_an_async_stream_is_read_in_bulk_and_its_connection_is_reused(uvicorn_url: str):
+    async def main() -> list:
+        async with AsyncCerebrasClient(api_key="csk-test", base_url=uvicorn_url) as client:
+            for coalesce in (False, True, False):
+                stream = await client.chat.completions.create(model=MODEL, messages=USER, stream=True,
+                                                              coalesce=coalesce)
+                final = await stream.get_final_completion()
+                assert final.choices[0].message.content == TEXT
+                connections = _connections(client)
+                assert all(connection.is_idle() for connection in connections)
+            return connections
+
+    [connection] = asyncio.run(main())
+    assert "Request Count: 3" in repr(connection)
+
+
+def test_the_bulk_reader_is_the_one_used_on_a_real_server(uvicorn_url: str):
+    # The fast path is taken (not httpx's iterator) for a plain chunked stream from a real server.
+    with httpx.Client() as http:
+        with http.stream("POST", f"{uvicorn_url}/chat/completions", json={}) as response:
+            body = iter_body(response)
+            assert body.__name__ == "_iter_body"  # type: ignore[attr-defined]
+            assert b"".join(body) == sse(EVENTS)
+
+    async def main() -> bytes:
+        async with httpx.AsyncClient() as http:
+            async with http.stream("POST", f"{uvicorn_url}/chat/completions", json={}) as response:
+                body = aiter_body(response)
+                assert body.__name__ == "_aiter_body"  # type: ignore[attr-defined]
+                return b"".join([piece async for piece in body])
+
+    assert asyncio.run(main()) == sse(EVENTS)
+
+
+def test_a_stream_closed_early_closes_its_connection_and_the_next_call_works(uvicorn_url: str):
+    with CerebrasClient(api_key="csk-test", base_url=uvicorn_url) as client:
+        stream = client.chat.completions.create(model=MODEL, messages=USER, stream=True)
+        next(iter(stream))
+        stream.close()
+        assert _connections(client) == []  # h11 mid-body: httpcore closed it rather than reuse it
+        final = client.chat.completions.create(model=MODEL, messages=USER, stream=True).get_final_completion()
+        assert final.choices[0].message.content == TEXT
+
+
+def test_a_body_cut_mid_chunk_is_an_interrupted_stream():
+    # A server that declares a chunk and closes half-way: the error iter_bytes() would give, mapped as ever.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    port = listener.getsockname()[1]
+    head = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
+    first = sse(stream_chunks()[:1])
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        request = b""
+        while b"\r\n\r\n" not in request:  # the whole request, so the close is a FIN and not a reset
+            request += conn.recv(65536)
+        request_head, _, body = request.partition(b"\r\n\r\n")
+        length = int(request_head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+        while len(body) < length:
+            body += conn.recv(65536)
+        conn.sendall(head + b"%x\r\n" % len(first) + first + b"\r\n")
+        time.sleep(0.05)
+        conn.sendall(b"400\r\ndata: {")
+        time.sleep(0.05)
+        conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    with CerebrasClient(api_key="csk-test", base_url=f"http://127.0.0.1:{port}/v1", max_retries=0) as client:
+        stream = client.chat.completions.create(model=MODEL, messages=USER, stream=True)
+        with pytest.raises(StreamInterruptedError) as info:
+            list(stream)
+    assert "incomplete chunked read" in str(info.value)
+    thread.join(5)
+    listener.close()
+
+
+# -- coalescing over the bulk reader, through a real socket ---------------------------------------------------
+
+
+class _ChunkServer:
+    """A keep-alive HTTP/1.1 server on loopback that answers every request with the body set last, written as
+    one HTTP chunk per piece, a few of them after a short pause (so some reads find several chunks waiting)."""
+
+    def __init__(self) -> None:
+        self.pieces: list[bytes] = []
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(8)
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}/v1"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        with conn, contextlib.suppress(OSError):  # a client that stops early resets the connection
+            self._answer(conn)
+
+    def _answer(self, conn: socket.socket) -> None:
+        buffered = b""
+        while True:
+            while b"\r\n\r\n" not in buffered:
+                data = conn.recv(65536)
+                if not data:
+                    return
+                buffered += data
+            head, _, buffered = buffered.partition(b"\r\n\r\n")
+            length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+            while len(buffered) < length:
+                buffered += conn.recv(65536)
+            buffered = buffered[length:]
+            conn.sendall(_HEAD.replace(b"\r\n\r\n", b"\r\ncontent-type: text/event-stream\r\n\r\n"))
+            for n, piece in enumerate(self.pieces):
+                conn.sendall(b"%x\r\n%s\r\n" % (len(piece), piece))
+                if n % 5 == 4:
+                    time.sleep(0.0005)
+            conn.sendall(b"0\r\n\r\n")
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+@pytest.fixture(scope="module")
+def chunk_server() -> Iterator[_ChunkServer]:
+    server = _ChunkServer()
+    yield server
+    server.close()
+
+
+def _over_socket(url: str, coalesce: bool, mode: str, pause: float) -> tuple[list, Exception | None]:
+    got: list = []
+    if mode == "sync":
+        with CerebrasClient(api_key="test-key", base_url=url, max_retries=0) as client:
+            try:
+                for chunk in client.chat.completions.create(model=MODEL, messages=USER, stream=True,
+                                                            coalesce=coalesce):
+                    got.append(chunk)
+                    time.sleep(pause)
+            except Exception as exc:
+                return got, exc
+        return got, None
+
+    async def main() -> Exception | None:
+        async with AsyncCerebrasClient(api_key="test-key", base_url=url, max_retries=0) as client:
+            stream = await client.chat.completions.create(model=MODEL, messages=USER, stream=True, coalesce=coalesce)
+            try:
+                async for chunk in stream:
+                    got.append(chunk)
+                    await asyncio.sleep(pause)
+            except Exception as exc:
+                return exc
+        return None
+
+    return got, asyncio.run(main())
+
+
+def _merged_dump(chunks: list) -> dict:
+    from cerebras_adapters import accumulate
+
+    return accumulate(chunks).model_dump() if chunks else {}
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(stream=st.deferred(lambda: _streams()), cuts=st.lists(st.integers(0, 4000), max_size=12),
+       mode=st.sampled_from(["sync", "async"]), pause=st.sampled_from([0.0, 0.002]))
+def test_over_a_real_socket_the_coalesced_stream_assembles_to_the_uncoalesced_one(
+    chunk_server: _ChunkServer, stream: tuple[bytes, int], cuts: list[int], mode: str, pause: float
+):
+    # The property of tests/test_coalesce.py, on the path a real connection takes: the bulk reader, and (async)
+    # coalescing by read in the consumer's task. Random HTTP chunk boundaries, a consumer that pauses or not.
+    from tests.test_coalesce import split_at
+
+    body, events = stream
+    chunk_server.pieces = split_at(body, cuts)
+    plain, plain_error = _over_socket(chunk_server.url, False, mode, 0.0)
+    merged, merged_error = _over_socket(chunk_server.url, True, mode, pause)
+    assert _merged_dump(merged) == _merged_dump(plain)
+    assert len(merged) <= len(plain) <= events
+    assert type(merged_error) is type(plain_error)
+    if plain_error is not None:
+        assert str(merged_error) == str(plain_error)
+        partial, plain_partial = getattr(merged_error, "partial", None), getattr(plain_error, "partial", None)
+        assert (partial and partial.model_dump()) == (plain_partial and plain_partial.model_dump())
+
+
+def _streams():
+    from tests.test_coalesce import streams
+
+    return streams()
