@@ -870,9 +870,12 @@ def _iterate(
 
 
 async def _aiterate(
-    state: _StreamState, response: httpx.Response, first: bytes, body: Any
+    state: _StreamState, response: httpx.Response, first: bytes, body: Any, merge: bool = False
 ) -> AsyncGenerator[ChatCompletionChunk, None]:
-    """The async twin of ``_iterate`` without coalescing: one chunk per event, read in the consumer's task."""
+    """The async twin of ``_iterate``, read in the consumer's task: one chunk per event, or with ``merge`` (coalescing
+    over a body read in bulk, ``_body.aiter_body``) the events of each read merged (at most ``_MERGE_EVENTS`` per
+    chunk). A bulk read takes everything the connection received since the last one, so a consumer that falls behind
+    gets larger reads and pays per read and per chunk, not per event, with no reader task."""
     decoder = SSEDecoder()
     end = state.end
     try:
@@ -880,46 +883,22 @@ async def _aiterate(
             async for raw in _prefixed(first, body) if first else body:
                 if monotonic() >= end:
                     raise state.timed_out()
+                if merge:
+                    merged, done, failure = _coalesced(state, decoder.feed(raw))
+                    for one in merged:
+                        yield one
+                    if failure is not None:
+                        raise failure
+                    if done:
+                        state.complete = True
+                        return
+                    continue
                 for event, data in decoder.feed(raw):
                     chunk = state.parse(event, data)
                     if chunk is None:
                         state.complete = True
                         return
                     yield chunk
-        except httpx.HTTPError as exc:
-            raise state.failed(exc) from None
-        finally:
-            state.close()
-            await response.aclose()
-        state.ended(decoder.pending)
-        state.complete = True
-    except APIError as exc:
-        state.failure = exc  # raised again by a later iteration or get_final_completion()
-        raise
-
-
-async def _aiterate_read_coalesced(
-    state: _StreamState, response: httpx.Response, first: bytes, body: Any
-) -> AsyncGenerator[ChatCompletionChunk, None]:
-    """Coalescing over a body read in bulk (``_body.aiter_body``): each read, made in the consumer's task when it
-    asks for more, takes everything the connection received since the last one, so the events of one read are
-    merged (at most ``_MERGE_EVENTS`` per chunk) with no reader task: a consumer that falls behind gets larger reads,
-    and pays per read and per chunk, not per event."""
-    decoder = SSEDecoder()
-    end = state.end
-    try:
-        try:
-            async for raw in _prefixed(first, body) if first else body:
-                if monotonic() >= end:
-                    raise state.timed_out()
-                chunks, done, failure = _coalesced(state, decoder.feed(raw))
-                for chunk in chunks:
-                    yield chunk
-                if failure is not None:
-                    raise failure
-                if done:
-                    state.complete = True
-                    return
         except httpx.HTTPError as exc:
             raise state.failed(exc) from None
         finally:
@@ -1109,7 +1088,7 @@ class AsyncStream(_StreamBase):
         if coalesce:
             window = coalesce_ms / 1000 if coalesce_ms is not None else None
             if window is None and is_bulk(body):
-                self._iterator = _aiterate_read_coalesced(state, response, first, body)
+                self._iterator = _aiterate(state, response, first, body, merge=True)
             else:
                 self._iterator = _aiterate_coalesced(state, response, first, body, window)
         else:
