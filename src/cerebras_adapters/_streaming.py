@@ -438,20 +438,6 @@ class _Template:
             return None
         return template
 
-    def text(self, data: bytes) -> str | None:
-        """The text of ``data`` if it is this template's event with another text, else None."""
-        prefix, suffix = self.prefix, self.suffix
-        if not (data.startswith(prefix) and data.endswith(suffix)) or len(data) < len(prefix) + len(suffix) + 2:
-            return None
-        middle = data[len(prefix) : len(data) - len(suffix)]
-        if middle[:1] != b'"' or middle[-1:] != b'"':
-            return None
-        try:
-            text = pydantic_core.from_json(middle)
-        except ValueError:
-            return None
-        return text if type(text) is str and text else None
-
 
 def _with_text(payload: dict[str, Any], key: str, text: str) -> dict[str, Any]:
     choice = payload["choices"][0]
@@ -484,8 +470,8 @@ def _text_run(
         if event is not None or data == b"[DONE]":
             break
         if usable and reason is None:
-            # The bulk of a stream: an event that is a known template's with another text is taken as it is
-            # (``_Template.text``, inlined: this runs once per token).
+            # The bulk of a stream: an event that is a known template's with another text is taken as it is, its
+            # text decoded alone (inline: this runs once per token).
             text = None
             for template in usable:
                 prefix, suffix = template.prefix, template.suffix
