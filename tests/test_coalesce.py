@@ -609,6 +609,137 @@ def test_every_recorded_stream_assembles_the_same_coalesced(mode):
         assert _dump(merged) == _dump(plain), name
 
 
+# -- long runs of token events, taken whole (_template_run) ---------------------------------------------------
+
+# Any text a token may carry, escapes included: quotes, backslashes, line breaks, control and non-ASCII characters.
+_token = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=4)
+
+
+@st.composite
+def token_streams(draw: st.DrawFn) -> tuple[bytes, int, list[int]]:
+    """A long stream, mostly one-token events (reasoning, then content) as a fast model sends them, with the odd
+    events a real stream may hold among them: an event that starts like a token event but carries more (two texts,
+    a finish_reason), a keep-alive comment, an error; written compact or spaced, ASCII-escaped or not, with LF or
+    CRLF line ends."""
+    compact, ascii_only, crlf = draw(st.booleans()), draw(st.booleans()), draw(st.booleans())
+    events: list[dict[str, Any] | str] = [chunk({"role": "assistant"})]
+    events += [chunk({"reasoning": t}) for t in draw(st.lists(_token, max_size=40))]
+    events += [chunk({"content": t}) for t in draw(st.lists(_token, min_size=1, max_size=120))]
+    separators = (",", ":") if compact else (", ", ": ")
+
+    def dumps(value: Any) -> str:
+        return json.dumps(value, separators=separators, ensure_ascii=ascii_only)
+
+    odd = [
+        chunk({"content": "a", "reasoning": "b"}),  # the token event's head, then more than its tail
+        chunk({"content": "end"}, finish_reason="stop"),
+        chunk({"content": "x"}, logprobs=None),  # an extra key that is null: still a text-only event
+        ": keep-alive\n\n",
+        _CEREBRAS_ERROR,
+        # a token event broken by a line end after its text: its data line ends there (a malformed event)
+        "data: " + dumps(chunk({"content": "q"})).replace('"q"', '"q"\n') + "\n\n",
+    ]
+    for _ in range(draw(st.integers(0, 3))):
+        events.insert(draw(st.integers(1, len(events))), draw(st.sampled_from(odd)))
+    events.append(chunk({}, finish_reason="stop", usage=usage(completion=len(events)), time_info=TIME_INFO))
+    texts = [e if isinstance(e, str) else f"data: {dumps(e)}\n\n" for e in events]
+    encoded = [(t.replace("\n", "\r\n") if crlf else t).encode() for t in texts]
+    # Where reads may end: at the end of an event, or right after the text of a token event (its tail to come).
+    cuts, at = [], 0
+    for event, piece in zip(events, encoded, strict=True):
+        delta = event["choices"][0]["delta"] if isinstance(event, dict) and event.get("choices") else {}
+        for key, value in delta.items():
+            if key != "role":
+                name = (dumps({key: value})[1:-1]).encode()
+                found = piece.find(name)
+                if found >= 0:
+                    cuts.append(at + found + len(name))
+        at += len(piece)
+        cuts.append(at)
+    return b"".join(encoded), sum(1 for e in events if isinstance(e, dict)), cuts
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(stream=token_streams(), data=st.data(), mode=st.sampled_from(["sync", "async"]))
+def test_long_token_runs_assemble_exactly_as_without_coalescing(stream, data, mode):
+    # Reads end mostly where events or their texts end (a server writes whole events), sometimes anywhere.
+    body, events, ends = stream
+    cuts = data.draw(st.lists(st.sampled_from(ends), max_size=30)) + data.draw(st.lists(st.integers(0, len(body))))
+    pieces = split_at(body, cuts)
+    plain, plain_error = run_stream(pieces, coalesce=False, mode=mode)
+    merged, merged_error = run_stream(pieces, coalesce=True, mode=mode, paced=mode == "async")
+
+    assert _dump(merged) == _dump(plain)
+    assert len(merged) <= len(plain) <= events
+    assert type(merged_error) is type(plain_error)
+    if plain_error is not None:
+        assert str(merged_error) == str(plain_error)
+        partial, plain_partial = getattr(merged_error, "partial", None), getattr(plain_error, "partial", None)
+        assert (partial and partial.model_dump()) == (plain_partial and plain_partial.model_dump())
+
+
+def test_a_run_of_token_events_read_at_once_is_taken_whole(monkeypatch):
+    # The fast path must really run on the shape it is for, and give the per-event path's answer: 300 tokens in
+    # reads of 50 events, the first read teaching the template.
+    from cerebras_adapters import _streaming
+
+    taken: list[int] = []
+    real = _streaming._template_run
+
+    def counting(state: Any, raw: bytes) -> Any:
+        merged, used = real(state, raw)
+        if merged is not None:
+            taken.append(used)
+        return merged, used
+
+    monkeypatch.setattr(_streaming, "_template_run", counting)
+    tokens = [f" t{n}\"\\é" for n in range(300)]
+    events = [chunk({"role": "assistant"})] + [chunk({"content": t}) for t in tokens]
+    events.append(chunk({}, finish_reason="stop", usage=usage(completion=300), time_info=TIME_INFO))
+    each = [sse([e]) for e in events]
+    pieces = [b"".join(each[i : i + 50]) for i in range(0, len(each), 50)]
+    for mode in ("sync", "async"):
+        taken.clear()
+        plain, _ = run_stream(pieces, coalesce=False, mode=mode)
+        merged, error = run_stream(pieces, coalesce=True, mode=mode, paced=True)
+        assert error is None
+        assert _dump(merged) == _dump(plain)
+        assert _content(merged) == "".join(tokens)
+        assert len(taken) == 6, mode  # every read after the first starts with a run of token events
+        assert len(merged) == 1 + 6 + 1  # the first read's chunk, one per later run, the final chunk
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize(
+    "case", ["a line end after a text", "a read ending right after a text", "a text that is not a string"]
+)
+def test_a_run_stops_where_its_events_stop_being_whole_token_events(case, mode):
+    # The run's pieces look like JSON string literals in each case; only the per-event answer is right.
+    events = [chunk({"role": "assistant"})] + [chunk({"content": f"t{n}"}) for n in range(40)]
+    events.append(chunk({}, finish_reason="stop", usage=usage(completion=40), time_info=TIME_INFO))
+    each = [sse([e]) for e in events]
+    if case == "a line end after a text":  # its data line ends after the text: the event is malformed
+        each[30] = each[30].replace(b'"t29"', b'"t29"\n')
+        pieces = [b"".join(each[:10]), b"".join(each[10:])]
+    elif case == "a read ending right after a text":  # the event's tail comes in the next read
+        cut = each[30].index(b'"t29"') + 5
+        pieces = [b"".join(each[:10]), b"".join(each[10:30]) + each[30][:cut], each[30][cut:] + b"".join(each[31:])]
+    else:
+        each[30] = each[30].replace(b'"t29"', b"29")
+        pieces = [b"".join(each[:10]), b"".join(each[10:])]
+    plain, plain_error = run_stream(pieces, coalesce=False, mode=mode)
+    merged, merged_error = run_stream(pieces, coalesce=True, mode=mode, paced=True)
+
+    assert _dump(merged) == _dump(plain)
+    assert type(merged_error) is type(plain_error)
+    assert str(merged_error) == str(plain_error)
+    if case == "a read ending right after a text":
+        assert plain_error is None and _content(merged) == "".join(f"t{n}" for n in range(40))
+    else:
+        assert plain_error is not None
+        assert merged_error.partial.model_dump() == plain_error.partial.model_dump()
+
+
 # -- coalesce_ms, the option -----------------------------------------------------------------------------------
 
 

@@ -105,6 +105,14 @@ class SSEDecoder:
         self._event = None
         return []
 
+    def release(self) -> bytes | None:
+        """Between two events, hand back the start of the next line held from the last bytes (``b""`` if none):
+        feeding it again before the next bytes decodes as if it had never been taken. None inside an event."""
+        if self._data or self._event is not None:
+            return None
+        held, self._buf = self._buf, b""
+        return held
+
     @property
     def pending(self) -> bool:
         """Whether input ended inside an event (bytes or data lines not yet dispatched)."""
@@ -266,9 +274,9 @@ class _StreamState:
             partial=self.partial(),
         )
 
-    def timed_out(self) -> APITimeoutError:
+    def timed_out(self, why: str = "attempt_timeout or deadline") -> APITimeoutError:
         return APITimeoutError(
-            f"the stream's time ran out after {len(self.events)} chunks (attempt_timeout or deadline)",
+            f"the stream's time ran out after {len(self.events)} chunks ({why})",
             request_id=self.request_id,
             rate_limits=self.rate_limits,
             partial=self.partial(),
@@ -280,8 +288,10 @@ class _StreamState:
 
     def failed(self, exc: httpx.HTTPError) -> APIError:
         """The library's error for an httpx failure while reading the stream."""
-        if isinstance(exc, httpx.TimeoutException) or self.time_up():
+        if self.time_up():
             return self.timed_out()
+        if isinstance(exc, httpx.TimeoutException):
+            return self.timed_out("no data came within the read timeout: timeout=httpx.Timeout(..., read=...)")
         if isinstance(exc, httpx.TransportError):
             return self.interrupted(exc)
         return APIResponseValidationError(  # e.g. a body that claims gzip and is not
@@ -409,11 +419,14 @@ class _Template:
     nothing else, and is taken without parsing the event (``_text_run``). Learned from an event that was parsed and
     checked in full (``learn``), and checked by rebuilding that event from the template."""
 
-    __slots__ = ("identity", "key", "prefix", "suffix")
+    __slots__ = ("head", "identity", "key", "prefix", "sep", "suffix", "tail")
 
     def __init__(self, key: str, prefix: bytes, suffix: bytes, identity: tuple[Any, ...]) -> None:
         self.key, self.prefix, self.suffix = key, prefix, suffix
         self.identity = identity  # the source event's _SAME_KEYS values and choice index (see _text_run)
+        # The SSE bytes around the text of such an event, and between the texts of two in a row (``_template_run``).
+        self.head, self.tail = b"data: " + prefix, suffix + b"\n\n"
+        self.sep = self.tail + self.head
 
     @staticmethod
     def learn(
@@ -437,6 +450,69 @@ class _Template:
         except ValueError:
             return None
         return template
+
+
+def _template_run(state: _StreamState, raw: bytes) -> tuple[ChatCompletionChunk | None, int]:
+    """The token events of one template at the start of ``raw`` (SSE bytes, starting at an event's start) as one
+    chunk, and how many bytes of ``raw`` they take; ``(None, 0)`` when there are none.
+
+    The bulk of a fast stream, found without splitting it into lines and events: every event of the run is
+    ``head + <JSON string> + tail``, so splitting ``raw`` on ``tail + head`` (which holds a line break, so it cannot
+    occur inside a JSON string) leaves the string literals, decoded all at once as one JSON array. A run is taken
+    only if every piece is exactly one JSON string on one line: each event is then the template's own event with
+    its text, as ``_text_run`` would take it one event at a time, and the chunk is that event with the texts joined.
+    Anything else (another event, a comment, a line break of another kind, an event cut at the end of ``raw``) ends
+    the run there and is left to ``SSEDecoder`` and ``_text_run``."""
+    for template in state.templates:
+        head = template.head
+        if not raw.startswith(head):
+            continue
+        parts = raw.split(template.sep, _MERGE_EVENTS - 1)
+        parts[0] = parts[0][len(head) :]
+        last = parts[-1]
+        end = last.find(template.tail)
+        if end >= 0:  # the last piece ends with an event of the run (then comes anything else, or nothing)
+            parts[-1] = last[:end]
+            used = len(raw) - len(last) + end + len(template.tail)
+        elif len(parts) > 1:  # the last piece is an event cut short by the end of this read: the next read's
+            parts.pop()
+            used = len(raw) - len(last) - len(template.sep) + len(template.tail)
+        else:
+            return None, 0
+        literals = b",".join(parts)
+        if b"\n" in literals or b"\r" in literals:
+            return None, 0
+        try:
+            texts = pydantic_core.from_json(b"[" + literals + b"]")
+        except ValueError:
+            return None, 0
+        if len(texts) != len(parts) or not all(type(text) is str for text in texts):
+            return None, 0
+        prefix, suffix = template.prefix, template.suffix
+        try:
+            chunk = ChatCompletionChunk.model_validate_json(prefix + pydantic_core.to_json("".join(texts)) + suffix)
+        except pydantic.ValidationError:
+            return None, 0
+        chunk.attach_http(state.rate_limits, state.request_id, state.headers)
+        state.events.extend([prefix + literal + suffix for literal in parts])
+        return chunk, used
+    return None, 0
+
+
+def _feed(
+    state: _StreamState, decoder: SSEDecoder, raw: bytes
+) -> tuple[ChatCompletionChunk | None, list[tuple[str | None, bytes]]]:
+    """A coalescing read: the run of token events it starts with, merged (``_template_run``), and the events after
+    it, decoded."""
+    if state.templates:
+        held = decoder.release()
+        if held is not None:
+            if held:  # the start of an event the last read cut
+                raw = held + raw
+            chunk, used = _template_run(state, raw)
+            if chunk is not None:
+                return chunk, decoder.feed(raw[used:]) if used < len(raw) else []
+    return None, decoder.feed(raw)
 
 
 def _with_text(payload: dict[str, Any], key: str, text: str) -> dict[str, Any]:
@@ -820,7 +896,12 @@ def _iterate(
             for raw in reads:
                 if monotonic() >= end:
                     raise state.timed_out()
-                events = decoder.feed(raw)
+                if coalesce and window is None:
+                    run, events = _feed(state, decoder, raw)
+                    if run is not None:
+                        yield run
+                else:
+                    events = decoder.feed(raw)
                 if coalesce:
                     if window is not None and events:
                         until = monotonic() + window
@@ -870,7 +951,10 @@ async def _aiterate(
                 if monotonic() >= end:
                     raise state.timed_out()
                 if merge:
-                    merged, done, failure = _coalesced(state, decoder.feed(raw))
+                    run, events = _feed(state, decoder, raw)
+                    if run is not None:
+                        yield run
+                    merged, done, failure = _coalesced(state, events)
                     for one in merged:
                         yield one
                     if failure is not None:
@@ -919,7 +1003,9 @@ async def _aiterate_coalesced(
                     continue
                 if monotonic() >= end:
                     raise state.timed_out()
-                events = decoder.feed(raw)
+                run, events = _feed(state, decoder, raw) if window is None else (None, decoder.feed(raw))
+                if run is not None:
+                    yield run
                 if window is not None and events:
                     until = reader.arrived + window
                     while len(events) < _MERGE_EVENTS:
