@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from cerebras_adapters import AsyncCerebrasClient, CerebrasClient, StreamInterruptedError
 from cerebras_adapters._body import _Dechunker, _Malformed, aiter_body, iter_body
-from tests.wire import sse, stream_chunks
+from tests.wire import TIME_INFO, chunk, sse, stream_chunks, usage
 
 # -- the decoder against h11 ---------------------------------------------------------------------------------
 
@@ -384,3 +384,116 @@ def _streams():
     from tests.test_coalesce import streams
 
     return streams()
+
+
+# -- the async read timeout of the bulk reader (one watch per body, not a cancel scope per read) ---------------
+
+
+_TWELVE = [chunk({"role": "assistant"})] + [chunk({"content": f"t{n} "}) for n in range(12)] + [
+    chunk({}, finish_reason="stop", usage=usage(completion=12), time_info=TIME_INFO)
+]
+
+
+def _paced_server(gaps: list[float]) -> tuple[str, threading.Thread]:
+    """One connection: a chunked stream whose i-th event is sent ``gaps[i]`` seconds after the one before; a gap of
+    ``inf`` stalls there (until the client goes away)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    events = _TWELVE
+    assert len(events) >= len(gaps)
+    head = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn, contextlib.suppress(OSError):
+            request = b""
+            while b"\r\n\r\n" not in request:
+                request += conn.recv(65536)
+            request_head, _, body = request.partition(b"\r\n\r\n")
+            length = int(request_head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+            while len(body) < length:  # the whole request, so that what the server reads next is the client's end
+                body += conn.recv(65536)
+            conn.sendall(head)
+            for gap, event in zip(gaps, events, strict=False):
+                if gap == float("inf"):
+                    conn.recv(1)  # until the client closes or shuts its socket
+                    return
+                time.sleep(gap)
+                piece = sse([event])
+                conn.sendall(b"%x\r\n%s\r\n" % (len(piece), piece))
+            conn.sendall(b"0\r\n\r\n")
+            conn.recv(1)
+        listener.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return f"http://127.0.0.1:{listener.getsockname()[1]}/v1", thread
+
+
+def _run_async_stream(url: str, read: float, coalesce: bool) -> tuple[str, Exception | None, float]:
+    async def main() -> tuple[str, Exception | None]:
+        text = []
+        async with AsyncCerebrasClient(
+            api_key="csk-test", base_url=url, max_retries=0, timeout=httpx.Timeout(10, read=read)
+        ) as client:
+            stream = await client.chat.completions.create(model=MODEL, messages=USER, stream=True, coalesce=coalesce)
+            try:
+                async for chunk in stream:
+                    text.append(chunk.choices[0].delta.content or "" if chunk.choices else "")
+            except Exception as exc:
+                return "".join(text), exc
+        return "".join(text), None
+
+    started = time.monotonic()
+    text, error = asyncio.run(main())
+    return text, error, time.monotonic() - started
+
+
+@pytest.mark.parametrize("coalesce", [False, True])
+def test_reads_each_shorter_than_the_read_timeout_never_time_out(coalesce: bool):
+    # Fourteen events 0.1 s apart under a 0.25 s read timeout: 1.3 s in all, no one read near the limit.
+    events = _TWELVE
+    url, thread = _paced_server([0.0] + [0.1] * (len(events) - 1))
+    text, error, elapsed = _run_async_stream(url, read=0.25, coalesce=coalesce)
+    thread.join(5)
+    assert error is None
+    assert text == "".join(e["choices"][0]["delta"].get("content") or "" for e in events if e["choices"])
+    assert elapsed > 0.25 * 2  # longer than the read timeout, several times over
+
+
+@pytest.mark.parametrize("coalesce", [False, True])
+def test_a_read_that_waits_past_the_read_timeout_ends_the_stream_as_a_timeout(coalesce: bool):
+    from cerebras_adapters import APITimeoutError
+
+    url, thread = _paced_server([0.0, 0.05, 0.05, float("inf")])
+    text, error, elapsed = _run_async_stream(url, read=0.3, coalesce=coalesce)
+    thread.join(5)
+    assert isinstance(error, APITimeoutError), error
+    assert "read timeout" in str(error)  # the limit that ran out, named
+    assert error.partial is not None and error.partial.choices[0].message.content == text
+    assert 0.3 <= elapsed < 3  # the read timeout, not the server
+
+
+def test_the_async_bulk_reader_reads_the_anyio_stream_itself(uvicorn_url: str):
+    # The path the tests above time: httpcore's per-read cancel scope is not on it (its read is never called).
+    from httpcore._backends.anyio import AnyIOStream
+
+    calls = []
+    real = AnyIOStream.read
+
+    async def counting(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        calls.append(max_bytes)
+        return await real(self, max_bytes, timeout)
+
+    async def main() -> bytes:
+        async with httpx.AsyncClient(timeout=httpx.Timeout(5)) as http:
+            async with http.stream("POST", f"{uvicorn_url}/chat/completions", json={}) as response:
+                AnyIOStream.read = counting  # type: ignore[method-assign]
+                try:
+                    return b"".join([piece async for piece in aiter_body(response)])
+                finally:
+                    AnyIOStream.read = real  # type: ignore[method-assign]
+
+    assert asyncio.run(main()) == sse(EVENTS)
+    assert calls == []
