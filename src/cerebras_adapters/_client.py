@@ -36,18 +36,16 @@ import ssl
 import threading
 import time
 from collections.abc import Iterable, Mapping
-from typing import Any, Literal, NoReturn, overload
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, overload
 
 import httpx
 import pydantic
 import pydantic_core
 from typing_extensions import Unpack
 
-from ._body import aiter_body, iter_body
 from ._deadline import Alarm, CallClock, arm_async, arm_sync
 from ._headers import check_api_key, check_headers
 from ._openrouter_api import AsyncOpenRouterAPI, OpenRouterAPI
-from ._pool import async_transports, sync_transports
 from ._request import (
     PreparedRequest,
     UnsupportedPolicy,
@@ -67,10 +65,12 @@ from .errors import (
     parse_retry_after,
     status_error,
 )
-from .governor import Estimate, RateLimitGovernor, Reservation, estimate_request
 from .options import ChatCompletionOptions, Message
 from .routes import USER_AGENT, Route, RouteName, resolve_base_url, resolve_route
 from .types import ChatCompletion, ChatCompletionChunk, ModelList, RateLimits
+
+if TYPE_CHECKING:  # imported where used: the governor, the pool and the bulk reader are not paid for by an import
+    from .governor import Estimate, RateLimitGovernor, Reservation
 
 __all__ = ["DEFAULT_ATTEMPT_TIMEOUT", "DEFAULT_LIMITS", "DEFAULT_TIMEOUT", "AsyncCerebrasClient", "CerebrasClient"]
 
@@ -390,6 +390,8 @@ class _ClientCore:
         rate_limiter: RateLimitGovernor | None = None,
     ) -> None:
         self.route = resolve_route(route)
+        if rate_limiter is not None:
+            from .governor import RateLimitGovernor
         if rate_limiter is not None and not isinstance(rate_limiter, RateLimitGovernor):
             raise RequestValidationError(
                 f"rate_limiter must be a RateLimitGovernor, not {type(rate_limiter).__name__}.",
@@ -498,6 +500,8 @@ class _ClientCore:
         governor = self.rate_limiter
         if governor is None or prepared is None:
             return None
+        from .governor import estimate_request
+
         return governor, prepared.model, estimate_request(prepared.body, prepared.info)
 
     def _finish(self, exchange: _Exchange, sent: _Sent) -> ChatCompletion:
@@ -721,6 +725,8 @@ class CerebrasClient(_ClientCore):
         self._owns_http = http_client is None
         if http_client is None:
             # httpx reads the proxy variables only for a transport it builds; ours come with theirs as mounts.
+            from ._pool import sync_transports
+
             transport, mounts = sync_transports(limits or DEFAULT_LIMITS, _shared_ssl_context(), proxy)
             http_client = httpx.Client(timeout=self.timeout, follow_redirects=True, transport=transport, mounts=mounts)
         self._http = http_client
@@ -759,6 +765,8 @@ class CerebrasClient(_ClientCore):
                 if exchange.stream and response.status_code < 400:
                     # Wait for the first bytes here, inside the retry loop: a stream that stalls or is cut before
                     # its first byte has yielded nothing, so it is retried like any failed attempt.
+                    from ._body import iter_body
+
                     body = iter_body(response)  # in bulk below httpx where it can (_body)
                     first = next(body, b"")
                     if alarm is not None and alarm.fired:
@@ -839,6 +847,8 @@ class AsyncCerebrasClient(_ClientCore):
         self._owns_http = http_client is None
         if http_client is None:
             # httpx reads the proxy variables only for a transport it builds; ours come with theirs as mounts.
+            from ._pool import async_transports
+
             transport, mounts = async_transports(limits or DEFAULT_LIMITS, _shared_ssl_context(), proxy)
             http_client = httpx.AsyncClient(
                 timeout=self.timeout, follow_redirects=True, transport=transport, mounts=mounts
@@ -882,6 +892,8 @@ class AsyncCerebrasClient(_ClientCore):
             handed_over = False
             try:
                 if exchange.stream and response.status_code < 400:
+                    from ._body import aiter_body
+
                     body = aiter_body(response)  # in bulk below httpx where it can (_body)
                     first = await anext(body, b"")
                     if alarm is not None and alarm.fired:

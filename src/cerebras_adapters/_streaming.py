@@ -36,7 +36,6 @@ import httpx
 import pydantic
 import pydantic_core
 
-from ._body import is_bulk
 from ._output import StreamTail
 from .errors import (
     APIError,
@@ -1159,6 +1158,8 @@ class AsyncStream(_StreamBase):
             body = response.aiter_bytes()
         if coalesce:
             window = coalesce_ms / 1000 if coalesce_ms is not None else None
+            from ._body import is_bulk
+
             if window is None and is_bulk(body):
                 self._iterator = _aiterate(state, response, first, body, merge=True)
             else:

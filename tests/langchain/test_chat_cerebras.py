@@ -549,3 +549,25 @@ def test_importing_chat_cerebras_leaves_tool_and_parser_modules_until_they_are_u
     before, after = out.stdout.strip().splitlines()
     assert before == "[]"
     assert after != "[]"  # and the methods that need them still work
+
+
+def test_importing_chat_cerebras_leaves_the_transport_and_the_governor_until_a_client_needs_them():
+    """httpcore (and the h2 package it imports), h11, the connection pool, the bulk body reader and the rate-limit
+    governor load when a client is built or a response is read, as httpx itself loads httpcore: ~100 ms that an
+    import alone does not pay (docs/benchmarks.md, LangChain import). The stream still works after it."""
+    import subprocess
+    import sys
+
+    lazy = ("httpcore", "h11", "h2", "cerebras_adapters._pool", "cerebras_adapters._body", "cerebras_adapters.governor")
+    code = (
+        "import sys\n"
+        "from cerebras_adapters.langchain import ChatCerebras\n"
+        f"print([m for m in {lazy!r} if m in sys.modules])\n"
+        "llm = ChatCerebras(model='gpt-oss-120b', api_key='k')\n"
+        "llm.client\n"
+        f"print(sorted(m for m in {lazy!r} if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    before, after = out.stdout.strip().splitlines()
+    assert before == "[]"
+    assert "httpcore" in after and "cerebras_adapters._pool" in after  # a built client has its transport

@@ -39,7 +39,6 @@ from .._request_parts import json_schema_format, strict_tool, tool_choice_for
 from .._streaming import Stream
 from ..catalog import default_catalog
 from ..errors import RequestValidationError
-from ..governor import RateLimitGovernor
 from ..options import OPTION_NAMES, ReasoningEffort, ReasoningFormat, ServiceTier
 from ..routes import OpenRouterRoute, Route, resolve_base_url, resolve_route
 from ..schema import check_strict_schema
@@ -50,6 +49,8 @@ if TYPE_CHECKING:
     from langchain_core.language_models import LanguageModelInput
     from langchain_core.runnables import Runnable
     from langchain_core.tools import BaseTool
+
+    from ..governor import RateLimitGovernor
 
 # What only bind_tools / with_structured_output need (tool conversion, output parsers, runnables) is imported
 # where it is used: langchain_core.tools alone is ~40% of this module's import time (docs/benchmarks.md, LangChain
@@ -71,6 +72,8 @@ class GovernorRateLimiter(BaseRateLimiter):
     LangChain's own limiter instead."""
 
     def __init__(self, governor: RateLimitGovernor) -> None:
+        from ..governor import RateLimitGovernor  # imported when a governor is in use, not with the module
+
         if not isinstance(governor, RateLimitGovernor):
             raise RequestValidationError(
                 f"GovernorRateLimiter takes a RateLimitGovernor, not {type(governor).__name__}.",
@@ -741,6 +744,10 @@ def _wrap_governor(kwargs: dict[str, Any]) -> None:
     """``rate_limiter``: LangChain's limiters as they are; a ``RateLimitGovernor`` wrapped for the core clients
     (``GovernorRateLimiter``); anything else refused naming it (pydantic's error would not say what fits)."""
     value = kwargs.get("rate_limiter")
+    if value is None:
+        return
+    from ..governor import RateLimitGovernor
+
     if isinstance(value, RateLimitGovernor):
         kwargs["rate_limiter"] = GovernorRateLimiter(value)
     elif value is not None and not isinstance(value, BaseRateLimiter):
