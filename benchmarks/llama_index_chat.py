@@ -21,16 +21,14 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
 import statistics
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from .emulator import EmulatorProcess
 from .langchain_chat import _count_events, _interleave, _median_ms
-from .peers import API_KEY, MESSAGES, MODEL, Target, _RawHttpx, _Round, _wall
+from .peers import API_KEY, MESSAGES, MODEL, Target, _RawHttpx, _Round, import_walls
 from .report import Section, Suite, environment, environment_markdown, given, markdown_table, run_cli
 
 __all__ = ["IMPORT_BOUND", "SUITE", "ChatRow", "ImportRow", "Results", "StreamRow", "render", "run"]
@@ -271,19 +269,8 @@ def _chat_row(base_url: str, tokens: int, rounds: int, order: _Round) -> ChatRow
 
 
 def _import_row(runs: int, seed: int) -> ImportRow:
-    codes = {**IMPORTS, "empty": "pass"}
-    walls: dict[str, list[float]] = {key: [] for key in codes}
-    order = _Round(seed + 2)
-    with tempfile.TemporaryDirectory(prefix="bench-pycache-") as cache:
-        env = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
-        env["PYTHONPYCACHEPREFIX"] = cache
-        for code in codes.values():  # untimed: bytecode written, files in the page cache
-            _wall(code, env)
-        for _ in range(runs):
-            for key in order.order(codes):
-                walls[key].append(_wall(codes[key], env))
-    empty = statistics.median(walls.pop("empty"))
-    return ImportRow(runs, {key: max(statistics.median(w) - empty, 1e-6) for key, w in walls.items()})
+    walls = import_walls(list(IMPORTS.values()), runs, seed + 2)
+    return ImportRow(runs, {key: statistics.median(walls[code]) for key, code in IMPORTS.items()})
 
 
 def run(

@@ -915,11 +915,29 @@ def _wall(code: str, env: dict[str, str]) -> float:
     return time.perf_counter() - start
 
 
+def import_walls(codes: Sequence[str], runs: int, seed: int) -> dict[str, list[float]]:
+    """Per import statement, the wall times of ``python -c "<import>"`` minus the median of ``python -c "pass"``,
+    ``runs`` interleaved runs in a seeded shuffled order, fresh interpreter each time, with bytecode caches warm
+    (written by an untimed first run into a temporary ``PYTHONPYCACHEPREFIX``, so the environment's own
+    ``__pycache__`` folders are left alone and ``PYTHONDONTWRITEBYTECODE`` cannot force every run to compile from
+    source)."""
+    every = sorted(set(codes) | {"pass"})
+    walls: dict[str, list[float]] = {code: [] for code in every}
+    order = _Round(seed)
+    with tempfile.TemporaryDirectory(prefix="bench-pycache-") as cache:
+        env = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+        env.update(LITELLM_LOCAL_MODEL_COST_MAP="True", PYTHONPYCACHEPREFIX=cache)
+        for code in every:  # untimed: bytecode written, files in the page cache
+            _wall(code, env)
+        for _ in range(runs):
+            for code in order.order(every):
+                walls[code].append(_wall(code, env))
+    empty = statistics.median(walls["pass"])
+    return {code: [max(w - empty, 1e-6) for w in walls[code]] for code in codes}
+
+
 def _run_imports(contenders: Sequence[Contender], settings: Settings, results: Results) -> None:
-    """Wall time of ``python -c "<import>"`` minus ``python -c "pass"``, fresh interpreter each time, with
-    bytecode caches warm (written by an untimed first run into a temporary ``PYTHONPYCACHEPREFIX``, so the
-    environment's own ``__pycache__`` folders are left alone and ``PYTHONDONTWRITEBYTECODE`` cannot force
-    every run to compile from source)."""
+    """Each contender's import (``import_walls``)."""
     chosen = [c for c in contenders if settings.import_only is None or c.key in settings.import_only]
     if settings.import_runs < 1:
         chosen = []
@@ -928,20 +946,9 @@ def _run_imports(contenders: Sequence[Contender], settings: Settings, results: R
             results.cells[contender.key, "import"] = Cell(note="not measured in this run")
     if not chosen:
         return
-    codes = sorted({c.imports for c in chosen} | {"pass"})
-    walls: dict[str, list[float]] = {code: [] for code in codes}
-    order = _Round(settings.seed + 2)
-    with tempfile.TemporaryDirectory(prefix="bench-pycache-") as cache:
-        env = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
-        env.update(LITELLM_LOCAL_MODEL_COST_MAP="True", PYTHONPYCACHEPREFIX=cache)
-        for code in codes:  # untimed: bytecode written, files in the page cache
-            _wall(code, env)
-        for _ in range(settings.import_runs):
-            for code in order.order(codes):
-                walls[code].append(_wall(code, env))
-    empty = statistics.median(walls["pass"])
+    walls = import_walls(sorted({c.imports for c in chosen}), settings.import_runs, settings.seed + 2)
     for contender in chosen:
-        results.cells[contender.key, "import"] = Cell(tuple(max(w - empty, 1e-6) for w in walls[contender.imports]))
+        results.cells[contender.key, "import"] = Cell(tuple(walls[contender.imports]))
 
 
 def run(

@@ -7,6 +7,7 @@ Peers that are not installed (the ``bench`` dependency group) must show up as su
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib.util
 import json
 import os
@@ -165,7 +166,8 @@ def test_peers_table_has_a_row_per_path_and_a_column_per_workload() -> None:
 
 def test_langchain_benchmark_reports_both_lengths_and_invoke(emulator: EmulatorProcess) -> None:
     pytest.importorskip("langchain_cerebras")  # the bench dependency group
-    results = langchain_chat.run(repeats=2, stream_repeats=1, chunks=10, base_url=emulator.base_url)
+    # Imports: measured by the shared import_walls the LlamaIndex smoke test runs; here only their table.
+    results = langchain_chat.run(repeats=2, stream_repeats=1, chunks=10, base_url=emulator.base_url, import_runs=0)
 
     assert [(row.chunks, row.frozen, row.coalesce) for row in results.streams] == [
         (10, True, False),
@@ -185,6 +187,14 @@ def test_langchain_benchmark_reports_both_lengths_and_invoke(emulator: EmulatorP
     assert "| 10 chunks (" in table and "| 40 chunks (" in table and ", default GC |" in table
     assert ", default GC, ours coalescing (" in table
     assert "| invoke (64-token reply) |" in table
+    assert results.imports is None and "language_models" not in table
+    seconds = {"ours": 1.2, "reference": 1.0, "base": 1.1, "peer": 1.5}
+    with_imports = dataclasses.replace(results, imports=langchain_chat.ImportRow(3, seconds))
+    table = langchain_chat.render(with_imports)
+    reference = "| `import langchain_core.language_models, httpx` | the issue's reference | 3 | 1.000 | 1.20× | pass |"
+    assert reference in table
+    peer = "| `from langchain_cerebras import ChatCerebras` | langchain-cerebras `ChatCerebras` | 3 | 1.500 | 0.80× |"
+    assert peer in table
 
 
 def test_llama_index_benchmark_reports_stream_chat_chat_and_import(emulator: EmulatorProcess) -> None:
