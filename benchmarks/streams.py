@@ -45,6 +45,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import inspect
 import json
 import math
@@ -162,6 +163,7 @@ class Settings:
     timeout: float = 120.0  # seconds one K may take; streams still running then are cancelled (errors)
     coalesce_ms: float | None = None  # the window of the ``coalesce_ms`` rows (None: no such rows)
     profile: bool = False  # re-run each in-process path's first missed K under cProfile (where the time goes)
+    gc_freeze: bool = False  # gc.freeze() in the client process after its imports and warm-ups
     paths: tuple[str, ...] = tuple(spec.key for spec in PATHS)
 
     def __post_init__(self) -> None:
@@ -224,6 +226,11 @@ class KRun:
     tokens: int = 0  # content tokens delivered
     not_at_once: int = 0  # streams the server started without their whole batch (the K requests never all came)
     core_busy_s: float | None = None  # the client CPU's busy time while the streams ran, whoever ran on it
+    # Python's full garbage collections in the client process while the streams ran (None: not this process's, the
+    # proxy path), and the longest of them: a full collection walks every tracked object of the process (a
+    # LangChain or LiteLLM process holds hundreds of thousands) and stalls every stream while it runs.
+    full_gcs: int | None = None
+    longest_gc_ms: float = 0.0
 
     @property
     def others_s(self) -> float | None:
@@ -316,11 +323,14 @@ async def _measure_k(
     ids = [f"stream-{key}-k{k}-{n}" for n in range(k)]
     core_before = _core_busy(client_cpu)
     cpu_before = cpu_clock()
+    pauses = None if key.startswith("proxy") else _GC_PAUSES.start()  # the proxy's own process is not this one
     start = time.monotonic()
     tasks = [asyncio.ensure_future(stream(stream_id)) for stream_id in ids]
     _, pending = await asyncio.wait(tasks, timeout=settings.timeout)
     run.wall_s = time.monotonic() - start
     run.cpu_streaming_s = cpu_clock() - cpu_before
+    if pauses is not None:
+        run.full_gcs, run.longest_gc_ms = _GC_PAUSES.stop()
     if client_cpu is not None:
         run.core_busy_s = _core_busy(client_cpu) - core_before
     for task in pending:
@@ -353,6 +363,38 @@ async def _measure_k(
         run.not_at_once += record["batch"] != "all"
         run.tokens += settings.tokens
     return run
+
+
+class _GCPauses:
+    """Full (generation 2) collections of this process between ``start`` and ``stop``: how many, the longest."""
+
+    def __init__(self) -> None:
+        self._began = 0.0
+        self._on = False
+        self.count = 0
+        self.longest = 0.0
+
+    def _callback(self, phase: str, info: dict[str, Any]) -> None:
+        if not self._on or info.get("generation") != 2:
+            return
+        if phase == "start":
+            self._began = time.perf_counter()
+        else:
+            self.count += 1
+            self.longest = max(self.longest, time.perf_counter() - self._began)
+
+    def start(self) -> _GCPauses:
+        if self._callback not in gc.callbacks:
+            gc.callbacks.append(self._callback)
+        self.count, self.longest, self._on = 0, 0.0, True
+        return self
+
+    def stop(self) -> tuple[int, float]:
+        self._on = False
+        return self.count, self.longest * 1000
+
+
+_GC_PAUSES = _GCPauses()
 
 
 def _records_when_done(origin: str, expected: int, wait: float = 5.0) -> dict[str, Any]:
@@ -614,6 +656,9 @@ async def _child_async(group: str, settings: Settings, payload: dict[str, Any]) 
         if settle is not None:
             await settle()
 
+    if settings.gc_freeze:  # what a server that freezes its heap after start-up runs with (Python's gc docs)
+        gc.collect()
+        gc.freeze()
     for k in settings.sweep():
         still: list[tuple[PathSpec, StreamFn]] = []
         for spec, stream in running:
@@ -990,8 +1035,9 @@ def render_path(results: Results, key: str) -> str:
         text = _VERDICT_TEXT[verdict]
         if run.errors:
             text += f" ({run.errors}: {_cell(run.first_error or '')})"
+        gcs = "–" if run.full_gcs is None else f"{run.full_gcs} / {run.longest_gc_ms:.0f}"
         if not run.tok_s:
-            rows.append([str(run.k), "–", "–", "–", _core_shares(run), "–", "–", text])
+            rows.append([str(run.k), "–", "–", "–", _core_shares(run), "–", "–", gcs, text])
             continue
         cpu = run.cpu_per_mtok
         rows.append(
@@ -1003,6 +1049,7 @@ def render_path(results: Results, key: str) -> str:
                 _core_shares(run),
                 f"{_median(run.tokens_per_chunk):.1f}",
                 f"{_rate(min(run.server_tok_s))} / {max(run.server_behind_ms):.1f}",
+                gcs,
                 text,
             ]
         )
@@ -1015,6 +1062,7 @@ def render_path(results: Results, key: str) -> str:
             "client core: ours / others",
             "tokens per chunk",
             "server: min tok/s / most behind, ms",
+            "full GCs / longest, ms",
             "result",
         ],
         rows,
@@ -1230,7 +1278,12 @@ _METHOD = """\
   logging backlog was drained (the proxy: until its CPU time stopped growing), per million content tokens
   delivered. "Client core: ours / others" = that process's CPU time while the streams ran, and every other
   process's time on the same CPU (`/proc/stat`), over the K's wall time: "others" above 10% at a stop is flagged
-  under the summary. Tokens per chunk: what the client received per chunk (1 without coalescing).
+  under the summary. Tokens per chunk: what the client received per chunk (1 without coalescing). Full GCs /
+  longest: Python's full (generation-2) garbage collections in the client process while the K's streams ran, and
+  the longest (`gc.callbacks`; not measured for the proxy, whose process is not the client's). A full collection
+  walks every GC-tracked object of the process, all streams wait while it runs, and frameworks that keep every
+  chunk of a stream alive until it ends (LangChain, LiteLLM) make them frequent: the cause of most framework misses
+  below. {gc_mode}
 - A K passes when every stream completed, the **slowest** stream (the minimum, not the median) was delivered at
   ≥ {min_tok_s:,.0f} tokens/s and the tail lag's p99 (nearest rank: the largest below 100 streams) was
   ≤ {max_lag_ms:g} ms. K sweeps {ks} and stops, per path, at the first K that does not pass.
@@ -1268,6 +1321,12 @@ def section(results: Results) -> Section:
         litellm=environment(("litellm",))["litellm"],
         options=options,
         wall=results.wall_s,
+        gc_mode=(
+            "This run froze the client's heap after its imports and warm-ups (`gc.freeze()`, `--streams-gc-freeze`)."
+            if s.gc_freeze
+            else "This run leaves Python's collector as a process has it by default (`--streams-gc-freeze` freezes "
+            "the heap after the warm-ups, as a long-running server may)."
+        ),
     )
     per_path = [
         f"#### {label(spec, s)}\n\n{render_path(results, spec.key)}\n"
@@ -1323,6 +1382,7 @@ _OPTIONS = {
     "timeout": "timeout",
     "coalesce_ms": "coalesce-ms",
     "profile": "profile",
+    "gc_freeze": "gc-freeze",
     "paths": "path",
 }
 
@@ -1349,13 +1409,18 @@ def add_arguments(group: Any) -> None:
         help="re-run each in-process path's first missed K under cProfile and report where the time goes",
     )
     group.add_argument(
+        "--streams-gc-freeze",
+        action="store_true",
+        help="gc.freeze() in the client process after its imports and warm-ups (default: Python's default GC)",
+    )
+    group.add_argument(
         "--streams-path", action="append", choices=list(_BY_KEY), help="run only this path (repeatable; default: all)"
     )
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
     chosen: dict[str, Any] = {}
-    names = ("tokens", "rate", "max_k", "min_tok_s", "max_lag_ms", "timeout", "coalesce_ms", "profile")
+    names = ("tokens", "rate", "max_k", "min_tok_s", "max_lag_ms", "timeout", "coalesce_ms", "profile", "gc_freeze")
     for name in names:
         value = getattr(args, f"streams_{name}", None)
         if value is not None and value is not False:

@@ -247,10 +247,28 @@ def test_streams_suite_runs_every_client_process_and_reports_a_row_per_k() -> No
         for run in runs:
             assert (run.errors, run.first_error) == (0, None), key
             assert len(run.tok_s) == len(run.lag_ms) == run.k and run.tokens == 30 * run.k
+            assert run.full_gcs is not None and run.full_gcs >= 0 and run.longest_gc_ms >= 0, key
     body = streams.section(results).body
+    assert "| full GCs / longest, ms |" in body
     for spec in settings.chosen():
         assert f"#### {spec.label}" in body
     assert "<polyline" in streams.render_svg(results)
+
+
+def test_the_streams_suite_counts_the_full_collections_that_ran_while_it_measured() -> None:
+    import gc
+
+    from benchmarks import streams
+
+    pauses = streams._GCPauses()
+    pauses.start()
+    gc.collect(1)  # not a full collection
+    gc.collect()
+    gc.collect()
+    count, longest_ms = pauses.stop()
+    gc.collect()  # after stop: not counted
+    assert count == 2 and longest_ms > 0
+    assert pauses.start().stop() == (0, 0.0)
 
 
 def test_governor_suite_runs_every_contender_on_one_quota_and_reports_a_row_each(redis_server: str) -> None:
