@@ -365,19 +365,13 @@ def test_over_a_real_socket_the_coalesced_stream_assembles_to_the_uncoalesced_on
 ):
     # The property of tests/test_coalesce.py, on the path a real connection takes: the bulk reader, and (async)
     # coalescing by read in the consumer's task. Random HTTP chunk boundaries, a consumer that pauses or not.
-    from tests.test_coalesce import split_at
+    from tests.test_coalesce import assert_same_outcome, split_at
 
     body, events = stream
     chunk_server.pieces = split_at(body, cuts)
     plain, plain_error = _over_socket(chunk_server.url, False, mode, 0.0)
     merged, merged_error = _over_socket(chunk_server.url, True, mode, pause)
-    assert _merged_dump(merged) == _merged_dump(plain)
-    assert len(merged) <= len(plain) <= events
-    assert type(merged_error) is type(plain_error)
-    if plain_error is not None:
-        assert str(merged_error) == str(plain_error)
-        partial, plain_partial = getattr(merged_error, "partial", None), getattr(plain_error, "partial", None)
-        assert (partial and partial.model_dump()) == (plain_partial and plain_partial.model_dump())
+    assert_same_outcome(merged, merged_error, plain, plain_error, events, dump=_merged_dump)
 
 
 def _streams():

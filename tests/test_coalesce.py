@@ -176,6 +176,25 @@ def _dump(chunks: list[Any]) -> dict[str, Any]:
     return accumulate(chunks).model_dump()
 
 
+def assert_same_outcome(
+    merged: list[Any],
+    merged_error: Exception | None,
+    plain: list[Any],
+    plain_error: Exception | None,
+    events: int,
+    dump: Any = _dump,
+) -> None:
+    """A coalesced stream against the same stream read one chunk per event: the same assembled completion from no
+    more chunks, and the same error (type, message, partial completion) at the same point."""
+    assert dump(merged) == dump(plain)
+    assert len(merged) <= len(plain) <= events
+    assert type(merged_error) is type(plain_error)
+    if plain_error is not None:
+        assert str(merged_error) == str(plain_error)
+        partial, plain_partial = getattr(merged_error, "partial", None), getattr(plain_error, "partial", None)
+        assert (partial and partial.model_dump()) == (plain_partial and plain_partial.model_dump())
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(stream=streams(), cuts=st.lists(st.integers(0, 4000), max_size=12), mode=st.sampled_from(["sync", "async"]))
 def test_coalesced_stream_assembles_to_exactly_the_uncoalesced_one(stream, cuts, mode):
@@ -184,13 +203,7 @@ def test_coalesced_stream_assembles_to_exactly_the_uncoalesced_one(stream, cuts,
     plain, plain_error = run_stream(pieces, coalesce=False, mode=mode)
     merged, merged_error = run_stream(pieces, coalesce=True, mode=mode)
 
-    assert _dump(merged) == _dump(plain)
-    assert len(merged) <= len(plain) <= events
-    assert type(merged_error) is type(plain_error)
-    if plain_error is not None:
-        assert str(merged_error) == str(plain_error)
-        partial, plain_partial = getattr(merged_error, "partial", None), getattr(plain_error, "partial", None)
-        assert (partial and partial.model_dump()) == (plain_partial and plain_partial.model_dump())
+    assert_same_outcome(merged, merged_error, plain, plain_error, events)
     for c in merged:  # ids stay those of the stream, whatever was merged into a chunk
         assert (c.id, c.model, c.created, c.request_id) == (CHAT_ID, MODEL, 1790000000, RATE_HEADERS["x-request-id"])
 
@@ -211,13 +224,7 @@ def test_across_reads_a_slow_consumer_gets_exactly_the_same_completion(stream, c
     merged, merged_error = run_stream(pieces, coalesce=True, mode="async", paced=True, pauses=pauses,
                                       coalesce_ms=coalesce_ms)
 
-    assert _dump(merged) == _dump(plain)
-    assert len(merged) <= len(plain) <= events
-    assert type(merged_error) is type(plain_error)
-    if plain_error is not None:
-        assert str(merged_error) == str(plain_error)
-        partial, plain_partial = getattr(merged_error, "partial", None), getattr(plain_error, "partial", None)
-        assert (partial and partial.model_dump()) == (plain_partial and plain_partial.model_dump())
+    assert_same_outcome(merged, merged_error, plain, plain_error, events)
 
 
 # -- what a merged chunk looks like ----------------------------------------------------------------------------
@@ -669,13 +676,7 @@ def test_long_token_runs_assemble_exactly_as_without_coalescing(stream, data, mo
     plain, plain_error = run_stream(pieces, coalesce=False, mode=mode)
     merged, merged_error = run_stream(pieces, coalesce=True, mode=mode, paced=mode == "async")
 
-    assert _dump(merged) == _dump(plain)
-    assert len(merged) <= len(plain) <= events
-    assert type(merged_error) is type(plain_error)
-    if plain_error is not None:
-        assert str(merged_error) == str(plain_error)
-        partial, plain_partial = getattr(merged_error, "partial", None), getattr(plain_error, "partial", None)
-        assert (partial and partial.model_dump()) == (plain_partial and plain_partial.model_dump())
+    assert_same_outcome(merged, merged_error, plain, plain_error, events)
 
 
 def test_a_run_of_token_events_read_at_once_is_taken_whole(monkeypatch):

@@ -528,25 +528,35 @@ def chunk_event(delta: dict[str, Any], **kw: Any) -> dict[str, Any]:
     return chunk(delta, model="openai/gpt-oss-120b", provider="Cerebras", **kw)
 
 
-def test_importing_chat_cerebras_leaves_tool_and_parser_modules_until_they_are_used():
-    """``langchain_core.tools`` and the output parsers are what bind_tools / with_structured_output need; a chain
-    that only invokes the model must not pay their import (docs/benchmarks.md, LangChain import row)."""
+def _loaded_by_import_then(modules: tuple[str, ...], then: str) -> tuple[str, str]:
+    """In a fresh interpreter: which of ``modules`` the ChatCerebras import loaded, and which (sorted) were loaded
+    once ``then`` ran on ``llm = ChatCerebras(...)``, both as printed lists."""
     import subprocess
     import sys
 
-    heavy = ("langchain_core.tools.base", "langchain_core.output_parsers.pydantic")
     code = (
         "import sys\n"
         "from cerebras_adapters.langchain import ChatCerebras\n"
-        f"print([m for m in {heavy!r} if m in sys.modules])\n"
+        f"print([m for m in {modules!r} if m in sys.modules])\n"
         "llm = ChatCerebras(model='gpt-oss-120b', api_key='k')\n"
-        "llm.bind_tools([{'type': 'function', 'function': {'name': 'f'}}])\n"
-        "llm.with_structured_output({'title': 'T', 'type': 'object', 'properties': {'a': {'type': 'string'}},"
-        " 'required': ['a']})\n"
-        f"print(sorted(m for m in {heavy!r} if m in sys.modules))\n"
+        f"{then}"
+        f"print(sorted(m for m in {modules!r} if m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     before, after = out.stdout.strip().splitlines()
+    return before, after
+
+
+def test_importing_chat_cerebras_leaves_tool_and_parser_modules_until_they_are_used():
+    """``langchain_core.tools`` and the output parsers are what bind_tools / with_structured_output need; a chain
+    that only invokes the model must not pay their import (docs/benchmarks.md, LangChain import row)."""
+    heavy = ("langchain_core.tools.base", "langchain_core.output_parsers.pydantic")
+    before, after = _loaded_by_import_then(
+        heavy,
+        "llm.bind_tools([{'type': 'function', 'function': {'name': 'f'}}])\n"
+        "llm.with_structured_output({'title': 'T', 'type': 'object', 'properties': {'a': {'type': 'string'}},"
+        " 'required': ['a']})\n",
+    )
     assert before == "[]"
     assert after != "[]"  # and the methods that need them still work
 
@@ -555,19 +565,7 @@ def test_importing_chat_cerebras_leaves_the_transport_and_the_governor_until_a_c
     """httpcore (and the h2 package it imports), h11, the connection pool, the bulk body reader and the rate-limit
     governor load when a client is built or a response is read, as httpx itself loads httpcore: ~100 ms that an
     import alone does not pay (docs/benchmarks.md, LangChain import). The stream still works after it."""
-    import subprocess
-    import sys
-
     lazy = ("httpcore", "h11", "h2", "cerebras_adapters._pool", "cerebras_adapters._body", "cerebras_adapters.governor")
-    code = (
-        "import sys\n"
-        "from cerebras_adapters.langchain import ChatCerebras\n"
-        f"print([m for m in {lazy!r} if m in sys.modules])\n"
-        "llm = ChatCerebras(model='gpt-oss-120b', api_key='k')\n"
-        "llm.client\n"
-        f"print(sorted(m for m in {lazy!r} if m in sys.modules))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    before, after = out.stdout.strip().splitlines()
+    before, after = _loaded_by_import_then(lazy, "llm.client\n")
     assert before == "[]"
     assert "httpcore" in after and "cerebras_adapters._pool" in after  # a built client has its transport
