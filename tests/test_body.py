@@ -11,6 +11,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import h11
 import httpx
@@ -425,13 +426,15 @@ def _paced_server(gaps: list[float]) -> tuple[str, threading.Thread]:
     return f"http://127.0.0.1:{listener.getsockname()[1]}/v1", thread
 
 
-def _run_async_stream(url: str, read: float, coalesce: bool) -> tuple[str, Exception | None, float]:
+def _run_async_stream(url: str, read: float, coalesce: bool, **create: Any) -> tuple[str, Exception | None, float]:
     async def main() -> tuple[str, Exception | None]:
         text = []
         async with AsyncCerebrasClient(
             api_key="csk-test", base_url=url, max_retries=0, timeout=httpx.Timeout(10, read=read)
         ) as client:
-            stream = await client.chat.completions.create(model=MODEL, messages=USER, stream=True, coalesce=coalesce)
+            stream = await client.chat.completions.create(
+                model=MODEL, messages=USER, stream=True, coalesce=coalesce, **create
+            )
             try:
                 async for chunk in stream:
                     text.append(chunk.choices[0].delta.content or "" if chunk.choices else "")
@@ -467,6 +470,22 @@ def test_a_read_that_waits_past_the_read_timeout_ends_the_stream_as_a_timeout(co
     assert "read timeout" in str(error)  # the limit that ran out, named
     assert error.partial is not None and error.partial.choices[0].message.content == text
     assert 0.3 <= elapsed < 3  # the read timeout, not the server
+
+
+@pytest.mark.parametrize("coalesce", [False, True])
+def test_an_async_stream_that_stalls_before_its_deadline_ends_at_the_deadline(coalesce: bool):
+    # Events until 0.6 s, then nothing. The read in progress at the deadline (1 s) must end there: the deadline's
+    # watchdog shuts the socket, as it does for sync streams. Without it the read ran on to its read timeout, which
+    # the deadline had capped only at the time left when the request started (1 s): ~1.6 s in all.
+    from cerebras_adapters import APITimeoutError
+
+    url, thread = _paced_server([0.0, 0.2, 0.2, 0.2, float("inf")])
+    text, error, elapsed = _run_async_stream(url, read=30, coalesce=coalesce, deadline=1.0)
+    thread.join(5)
+    assert isinstance(error, APITimeoutError), error
+    assert "attempt_timeout or deadline" in str(error)
+    assert error.partial is not None and error.partial.choices[0].message.content == text == "t0 t1 t2 "
+    assert 1.0 <= elapsed < 1.35
 
 
 def test_the_async_bulk_reader_reads_the_anyio_stream_itself(uvicorn_url: str):

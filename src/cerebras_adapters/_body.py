@@ -27,15 +27,15 @@ public API. Errors are httpx's own types, as ``iter_bytes()`` raises them.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import h11
 import httpcore
 import httpx
+
+from ._deadline import _shut, stream_socket
 
 __all__ = ["aiter_body", "is_bulk", "iter_body"]
 
@@ -307,7 +307,7 @@ async def _aiter_body(response: httpx.Response, state: h11.Connection, network: 
         if data:
             yield data
         if receive is not None and timeout is not None:
-            sock = _shutdown_of(network)
+            sock = stream_socket(network)
             if sock is None:
                 receive = None
             else:
@@ -344,15 +344,6 @@ def _anyio_receive(network: Any) -> Callable[[int], Awaitable[bytes]] | None:
     except (ImportError, RuntimeError):  # no anyio, or not on an asyncio loop (trio)
         return None
     return stream.receive
-
-
-def _shutdown_of(network: Any) -> Any:
-    """The connection's socket as the event loop lends it (asyncio's ``TransportSocket``), if it can be shut down."""
-    try:
-        sock = network.get_extra_info("socket")
-    except Exception:  # a stream with no such notion
-        return None
-    return sock if callable(getattr(sock, "shutdown", None)) else None
 
 
 async def _receive(receive: Callable[[int], Awaitable[bytes]], watch: _ReadWatch | None) -> bytes:
@@ -401,8 +392,7 @@ class _ReadWatch:
         since, now = self.since, self.loop.time()
         if since is not None and now - since >= self.timeout:
             self.fired = True
-            with contextlib.suppress(OSError):  # already closed: nothing to cut
-                self._sock.shutdown(socket.SHUT_RDWR)
+            _shut(self._sock)
             return
         self._handle = self.loop.call_at((now if since is None else since) + self.timeout, self._check)
 

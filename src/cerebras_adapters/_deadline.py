@@ -67,8 +67,9 @@ class CallClock:
         return capped
 
 
-def _socket_of(response: httpx.Response) -> socket.socket | None:
-    stream = response.extensions.get("network_stream")
+def stream_socket(stream: Any) -> Any:
+    """The socket under an httpcore network stream, if it can be shut down: a ``socket.socket`` on sync streams,
+    asyncio's ``TransportSocket`` (the socket as the event loop lends it) on async ones; None without one."""
     get_extra_info = getattr(stream, "get_extra_info", None)
     if get_extra_info is None:
         return None
@@ -76,10 +77,14 @@ def _socket_of(response: httpx.Response) -> socket.socket | None:
         sock = get_extra_info("socket")
     except Exception:  # a transport that has no such notion
         return None
-    return sock if isinstance(sock, socket.socket) else None
+    return sock if callable(getattr(sock, "shutdown", None)) else None
 
 
-def _shut(sock: socket.socket) -> None:
+def _socket_of(response: httpx.Response) -> Any:
+    return stream_socket(response.extensions.get("network_stream"))
+
+
+def _shut(sock: Any) -> None:
     try:
         sock.shutdown(socket.SHUT_RDWR)
     except OSError:
@@ -91,7 +96,7 @@ class Alarm:
 
     __slots__ = ("_handle", "done", "fired", "sock")
 
-    def __init__(self, sock: socket.socket | None) -> None:
+    def __init__(self, sock: Any) -> None:
         self.sock = sock
         self.done = False
         self.fired = False
