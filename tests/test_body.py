@@ -389,9 +389,9 @@ _TWELVE = [chunk({"role": "assistant"})] + [chunk({"content": f"t{n} "}) for n i
 ]
 
 
-def _paced_server(gaps: list[float]) -> tuple[str, threading.Thread]:
+def _paced_server(gaps: list[float], tls: Any = None) -> tuple[str, threading.Thread]:
     """One connection: a chunked stream whose i-th event is sent ``gaps[i]`` seconds after the one before; a gap of
-    ``inf`` stalls there (until the client goes away)."""
+    ``inf`` stalls there (until the client goes away). With ``tls`` (a server ``ssl.SSLContext``), over TLS."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(1)
@@ -401,6 +401,9 @@ def _paced_server(gaps: list[float]) -> tuple[str, threading.Thread]:
 
     def serve() -> None:
         conn, _ = listener.accept()
+        with contextlib.suppress(OSError):
+            if tls is not None:
+                conn = tls.wrap_socket(conn, server_side=True)
         with conn, contextlib.suppress(OSError):
             request = b""
             while b"\r\n\r\n" not in request:
@@ -423,14 +426,18 @@ def _paced_server(gaps: list[float]) -> tuple[str, threading.Thread]:
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
-    return f"http://127.0.0.1:{listener.getsockname()[1]}/v1", thread
+    scheme = "https" if tls is not None else "http"
+    return f"{scheme}://127.0.0.1:{listener.getsockname()[1]}/v1", thread
 
 
-def _run_async_stream(url: str, read: float, coalesce: bool, **create: Any) -> tuple[str, Exception | None, float]:
+def _run_async_stream(
+    url: str, read: float, coalesce: bool, verify: Any = True, **create: Any
+) -> tuple[str, Exception | None, float]:
     async def main() -> tuple[str, Exception | None]:
         text = []
+        http = httpx.AsyncClient(verify=verify, timeout=httpx.Timeout(10, read=read)) if verify is not True else None
         async with AsyncCerebrasClient(
-            api_key="csk-test", base_url=url, max_retries=0, timeout=httpx.Timeout(10, read=read)
+            api_key="csk-test", base_url=url, max_retries=0, timeout=httpx.Timeout(10, read=read), http_client=http
         ) as client:
             stream = await client.chat.completions.create(
                 model=MODEL, messages=USER, stream=True, coalesce=coalesce, **create
@@ -510,3 +517,84 @@ def test_the_async_bulk_reader_reads_the_anyio_stream_itself(uvicorn_url: str):
 
     assert asyncio.run(main()) == sse(EVENTS)
     assert calls == []
+
+
+# -- the same reads over TLS (anyio's TLSStream under httpcore: the path every call to api.cerebras.ai takes) ---
+
+
+@pytest.fixture(scope="module")
+def tls_contexts(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any]:
+    """A server context with a fresh self-signed certificate for 127.0.0.1, and a client context that trusts it."""
+    import datetime
+    import ipaddress
+    import ssl
+
+    x509 = pytest.importorskip("cryptography.x509")
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    folder = tmp_path_factory.mktemp("tls")
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(cert_file, key_file)
+    client = ssl.create_default_context(cafile=str(cert_file))
+    return server, client
+
+
+@pytest.mark.parametrize("coalesce", [False, True])
+def test_over_tls_the_stream_is_read_by_the_anyio_stream_and_assembles_whole(tls_contexts, coalesce: bool):
+    from httpcore._backends.anyio import AnyIOStream
+
+    server, client = tls_contexts
+    calls: list[int] = []
+    real = AnyIOStream.read
+
+    async def counting(self: Any, max_bytes: int, timeout: float | None = None) -> bytes:
+        calls.append(max_bytes)
+        return await real(self, max_bytes, timeout)
+
+    url, thread = _paced_server([0.0] + [0.02] * (len(_TWELVE) - 1), tls=server)
+    AnyIOStream.read = counting  # type: ignore[method-assign]
+    try:
+        text, error, _ = _run_async_stream(url, read=5, coalesce=coalesce, verify=client)
+    finally:
+        AnyIOStream.read = real  # type: ignore[method-assign]
+    thread.join(5)
+    assert error is None
+    assert text == "".join(f"t{n} " for n in range(12))
+    # httpcore reads the response head itself; the body's reads are the bulk reader's, on the TLS stream
+    assert len(calls) <= 2
+
+
+@pytest.mark.parametrize("coalesce", [False, True])
+def test_over_tls_a_read_past_the_read_timeout_ends_the_stream_as_a_timeout(tls_contexts, coalesce: bool):
+    from cerebras_adapters import APITimeoutError
+
+    server, client = tls_contexts
+    url, thread = _paced_server([0.0, 0.05, 0.05, float("inf")], tls=server)
+    text, error, elapsed = _run_async_stream(url, read=0.3, coalesce=coalesce, verify=client)
+    thread.join(5)
+    assert isinstance(error, APITimeoutError), error
+    assert "read timeout" in str(error)
+    assert error.partial is not None and error.partial.choices[0].message.content == text == "t0 t1 "
+    assert 0.3 <= elapsed < 3
