@@ -31,8 +31,10 @@ import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
+import anyio
+import anyio.abc
 import h11
-import httpcore
+import httpcore  # imports anyio too (its async backend): importing it here costs nothing more
 import httpx
 
 from ._deadline import _shut, stream_socket
@@ -337,11 +339,9 @@ def _anyio_receive(network: Any) -> Callable[[int], Awaitable[bytes]] | None:
         return None
     stream = getattr(network, "_stream", None)
     try:
-        import anyio.abc
-
         if not isinstance(stream, anyio.abc.ByteReceiveStream) or asyncio.current_task() is None:
             return None
-    except (ImportError, RuntimeError):  # no anyio, or not on an asyncio loop (trio)
+    except RuntimeError:  # not on an asyncio loop (trio)
         return None
     return stream.receive
 
@@ -349,26 +349,19 @@ def _anyio_receive(network: Any) -> Callable[[int], Awaitable[bytes]] | None:
 async def _receive(receive: Callable[[int], Awaitable[bytes]], watch: _ReadWatch | None) -> bytes:
     """One read, as httpcore's ``AnyIOStream.read`` makes it (its errors, the read timeout), without the cancel scope
     it opens per read (~8 µs, paid once per read of every stream): the timeout is ``_ReadWatch``'s."""
-    import anyio
-
-    if watch is None:
-        try:
-            return await receive(READ_SIZE)
-        except anyio.EndOfStream:
-            return b""
-        except (anyio.BrokenResourceError, anyio.ClosedResourceError) as exc:
-            raise httpcore.ReadError(str(exc) or type(exc).__name__) from exc
-    watch.since = watch.loop.time()
+    if watch is not None:
+        watch.since = watch.loop.time()
     try:
         data = await receive(READ_SIZE)
     except anyio.EndOfStream:
         data = b""
     except (anyio.BrokenResourceError, anyio.ClosedResourceError) as exc:
-        if not watch.fired:
+        if watch is None or not watch.fired:
             raise httpcore.ReadError(str(exc) or type(exc).__name__) from exc
     finally:
-        watch.since = None
-    if watch.fired:  # the socket was shut because this read waited too long: whatever it returned, it timed out
+        if watch is not None:
+            watch.since = None
+    if watch is not None and watch.fired:  # its socket was shut because it waited too long: it timed out
         raise httpcore.ReadTimeout("timed out")
     return data
 

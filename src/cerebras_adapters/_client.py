@@ -392,12 +392,13 @@ class _ClientCore:
         self.route = resolve_route(route)
         if rate_limiter is not None:
             from .governor import RateLimitGovernor
-        if rate_limiter is not None and not isinstance(rate_limiter, RateLimitGovernor):
-            raise RequestValidationError(
-                f"rate_limiter must be a RateLimitGovernor, not {type(rate_limiter).__name__}.",
-                param="rate_limiter",
-                fix="pass rate_limiter=RateLimitGovernor() (from cerebras_adapters.governor), or leave it out",
-            )
+
+            if not isinstance(rate_limiter, RateLimitGovernor):
+                raise RequestValidationError(
+                    f"rate_limiter must be a RateLimitGovernor, not {type(rate_limiter).__name__}.",
+                    param="rate_limiter",
+                    fix="pass rate_limiter=RateLimitGovernor() (from cerebras_adapters.governor), or leave it out",
+                )
         self.rate_limiter = rate_limiter
         if api_key is not None:
             key = check_api_key(api_key, source="the api_key argument")

@@ -750,7 +750,7 @@ def _wrap_governor(kwargs: dict[str, Any]) -> None:
 
     if isinstance(value, RateLimitGovernor):
         kwargs["rate_limiter"] = GovernorRateLimiter(value)
-    elif value is not None and not isinstance(value, BaseRateLimiter):
+    elif not isinstance(value, BaseRateLimiter):
         raise RequestValidationError(
             f"rate_limiter must be a RateLimitGovernor or a LangChain BaseRateLimiter, not {type(value).__name__}.",
             param="rate_limiter",
