@@ -223,3 +223,47 @@ def redis_server(redis_process: Any) -> str:
     """``redis://127.0.0.1:PORT/0`` of the session's redis-server."""
     url: str = redis_process.url
     return url
+
+
+# -- timing diagnostics for the quota tests -------------------------------------------------------------------------
+
+
+class ClockWatch:
+    """What the machine's clocks did during a test, for the failure message of a test whose margins are a few ms of
+    refill (the governor's quota tests): how far the wall clock (the governor's) moved against the monotonic clock
+    (the emulator's), and the longest stall a thread sampling every 10 ms saw. Neither is asserted; a flaky 429 in
+    those tests is undiagnosable without them (the shared CI machine's clock and scheduling are not ours)."""
+
+    def __init__(self) -> None:
+        import threading
+        import time
+
+        self._time = time
+        self._offset = time.time() - time.monotonic()
+        self._longest = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, name="clock-watch", daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        last = self._time.monotonic()
+        while not self._stop.wait(0.01):
+            now = self._time.monotonic()
+            self._longest = max(self._longest, now - last - 0.01)
+            last = now
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def __str__(self) -> str:
+        shift = (self._time.time() - self._time.monotonic() - self._offset) * 1000
+        stall = self._longest * 1000
+        return f"wall clock moved {shift:+.2f} ms against the monotonic clock; longest stall {stall:.0f} ms"
+
+
+@pytest.fixture
+def clock_watch() -> Iterator[ClockWatch]:
+    watch = ClockWatch()
+    yield watch
+    watch.close()

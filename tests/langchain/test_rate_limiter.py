@@ -103,14 +103,14 @@ def test_without_a_governor_the_concurrent_workload_draws_429s(quota: Any, mode:
 
 
 @pytest.mark.parametrize("mode", ["invoke", "stream", "ainvoke", "astream"])
-def test_a_governor_paces_the_same_workload_with_no_429(quota: Any, mode: str) -> None:
+def test_a_governor_paces_the_same_workload_with_no_429(quota: Any, mode: str, clock_watch: Any) -> None:
     governor = RateLimitGovernor(time_scale=SCALE)
     llm = _model(quota, rate_limiter=governor)
 
     results = _run(llm, mode)
 
     stats = governor.stats
-    assert [r for r in results if not isinstance(r, str)] == [], (stats, _stats(quota))
+    assert [r for r in results if not isinstance(r, str)] == [], (stats, _stats(quota), str(clock_watch))
     assert all(results), results
     assert _refused(quota) == 0
     assert stats.reservations == CALLS
