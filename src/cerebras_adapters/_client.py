@@ -1005,6 +1005,33 @@ class _Completions:
         return client._finish(exchange, sent)
 
 
+def adapter_client_kwargs(
+    adapter: Any, base_url: str | None, rate_limiter: RateLimitGovernor | None = None
+) -> dict[str, Any]:
+    """The core client settings of a framework adapter's fields (LangChain's ``ChatCerebras``, LlamaIndex's
+    ``Cerebras``: the same field names, except the base URL's, which the caller passes). ``attempt_timeout``,
+    ``deadline``, ``proxy`` and ``rate_limiter`` are passed only when set: ``None`` there means the core's default
+    (600 s per attempt, no deadline), not "unbounded"."""
+    api_key = adapter.api_key
+    kwargs: dict[str, Any] = {
+        "api_key": api_key.get_secret_value() if api_key is not None else None,
+        "base_url": base_url,
+        "route": adapter.route,
+        "timeout": adapter.timeout,
+        "max_retries": adapter.max_retries,
+        "default_headers": adapter.default_headers,
+        "unsupported_params": adapter.unsupported_params,
+        "validation": adapter.validation,
+    }
+    for name in ("attempt_timeout", "deadline", "proxy"):
+        value = getattr(adapter, name)
+        if value is not None:
+            kwargs[name] = value
+    if rate_limiter is not None:
+        kwargs["rate_limiter"] = rate_limiter
+    return kwargs
+
+
 def check_coalesce(coalesce: Any, coalesce_ms: Any, stream: bool, model: str) -> bool:
     """``coalesce`` and ``coalesce_ms`` are client-side options of streams: a bool, and a window in milliseconds
     (a number > 0, which implies ``coalesce=True``), only with ``stream=True``. Returns whether to coalesce."""

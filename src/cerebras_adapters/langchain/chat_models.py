@@ -31,7 +31,7 @@ from langchain_core.rate_limiters import BaseRateLimiter
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 from typing_extensions import Self
 
-from .._client import AsyncCerebrasClient, CerebrasClient, check_coalesce
+from .._client import AsyncCerebrasClient, CerebrasClient, adapter_client_kwargs, check_coalesce
 from .._loop_pool import PerLoopClients
 from .._output import WholeStream, aopen_stream, completion_as_chunks, open_stream, tool_call_dicts
 from .._request import prepare_chat_request
@@ -368,26 +368,9 @@ class ChatCerebras(BaseChatModel):
         return self.route if isinstance(self.route, str) else self.route.name
 
     def _client_kwargs(self) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {
-            "api_key": self.api_key.get_secret_value() if self.api_key is not None else None,
-            "base_url": self.base_url,
-            "route": self.route,
-            "timeout": self.timeout,
-            "max_retries": self.max_retries,
-            "default_headers": self.default_headers,
-            "unsupported_params": self.unsupported_params,
-            "validation": self.validation,
-        }
-        # Only when set: ``None`` means the core's defaults (600 s per attempt, no deadline), not "unbounded".
-        if self.attempt_timeout is not None:
-            kwargs["attempt_timeout"] = self.attempt_timeout
-        if self.deadline is not None:
-            kwargs["deadline"] = self.deadline
-        if self.proxy is not None:
-            kwargs["proxy"] = self.proxy
-        if isinstance(self.rate_limiter, GovernorRateLimiter):
-            kwargs["rate_limiter"] = self.rate_limiter.governor
-        return kwargs
+        limiter = self.rate_limiter
+        governor = limiter.governor if isinstance(limiter, GovernorRateLimiter) else None
+        return adapter_client_kwargs(self, self.base_url, governor)
 
     @property
     def client(self) -> CerebrasClient:

@@ -40,7 +40,7 @@ from llama_index.core.llms.utils import parse_partial_json
 from llama_index.core.types import Model, PydanticProgramMode
 from pydantic import BaseModel
 
-from .._client import AsyncCerebrasClient, CerebrasClient
+from .._client import AsyncCerebrasClient, CerebrasClient, adapter_client_kwargs, check_coalesce
 from .._loop_pool import PerLoopClients
 from .._output import aopen_stream, open_stream
 from .._request import prepare_chat_request
@@ -55,7 +55,43 @@ if TYPE_CHECKING:
     from llama_index.core.prompts import PromptTemplate
     from llama_index.core.tools.types import BaseTool
 
-__all__ = ["Cerebras"]
+    from ..governor import RateLimitGovernor
+
+__all__ = ["Cerebras", "GovernorRateLimiter"]
+
+try:  # llama-index-core 0.14.x added per-call limiters (BaseLLM.rate_limiter); the first 0.14 releases have none
+    from llama_index.core.rate_limiter import BaseRateLimiter as _LlamaIndexLimiter
+except ImportError:  # pragma: no cover - exercised by the lowest pinned set (compat/lowest.txt)
+    _LlamaIndexLimiter = None  # type: ignore[assignment,misc]
+
+
+class GovernorRateLimiter(*((_LlamaIndexLimiter,) if _LlamaIndexLimiter is not None else ())):  # type: ignore[misc]
+    """A ``RateLimitGovernor`` in the ``rate_limiter`` field of a ``Cerebras`` LLM (which builds it:
+    ``Cerebras(rate_limiter=governor)``; ``llm.rate_limiter.governor`` is the governor).
+
+    LlamaIndex calls an LLM's limiter once per call, before it, knowing nothing of the request. The governor instead
+    paces every attempt in the LLM's core clients, by the request's tokens and the server's headers, so LlamaIndex's
+    ``acquire`` admits at once here. Another LLM given this limiter is paced by nothing: give it LlamaIndex's own."""
+
+    def __init__(self, governor: RateLimitGovernor) -> None:
+        from ..governor import RateLimitGovernor
+
+        if not isinstance(governor, RateLimitGovernor):
+            raise RequestValidationError(
+                f"GovernorRateLimiter takes a RateLimitGovernor, not {type(governor).__name__}.",
+                param="rate_limiter",
+                fix="pass Cerebras(rate_limiter=RateLimitGovernor())",
+            )
+        self.governor = governor
+
+    def __repr__(self) -> str:
+        return f"GovernorRateLimiter({self.governor!r})"
+
+    def acquire(self, num_tokens: int = 0) -> None:
+        return None
+
+    async def async_acquire(self, num_tokens: int = 0) -> None:
+        return None
 
 
 class Cerebras(FunctionCallingLLM):
@@ -104,6 +140,23 @@ class Cerebras(FunctionCallingLLM):
     additional_kwargs: dict[str, Any] = Field(
         default_factory=dict, description="More options sent with every request (validated by the core)."
     )
+    coalesce: bool = Field(
+        default=True,
+        strict=True,
+        description="Streams: each item merges the events already received (it never waits); False: one per event.",
+    )
+    coalesce_ms: float | None = Field(
+        default=None,
+        strict=True,
+        description="Streams: keep merging for this many ms after an item's first event (throughput, not latency).",
+    )
+    rate_limiter: Any = Field(
+        default=None,
+        exclude=True,
+        description="LlamaIndex's limiter (llama-index-core >= 0.14.x: per call), or a RateLimitGovernor "
+        "(cerebras_adapters.governor: every attempt, by tokens and the server's headers), kept as "
+        "GovernorRateLimiter(governor).",
+    )
 
     # -- Cerebras options (cerebras_adapters.options.ChatCompletionOptions) ------------------------------------
     max_completion_tokens: int | None = Field(default=None, description="Most tokens to generate, reasoning included.")
@@ -145,6 +198,7 @@ class Cerebras(FunctionCallingLLM):
         if "base_url" in kwargs:  # the core's and ChatCerebras's name for api_base
             kwargs.setdefault("api_base", kwargs.pop("base_url"))
         _refuse_unknown_arguments(kwargs)
+        _wrap_governor(kwargs)
         super().__init__(**kwargs)
         if self.api_key is None:
             env = resolve_route(self.route).api_key_env
@@ -153,6 +207,7 @@ class Cerebras(FunctionCallingLLM):
         if self.proxy is None and self.http_client is None and self.async_http_client is None:
             self.proxy = os.environ.get("CEREBRAS_PROXY") or None
         self._check_options_now()
+        check_coalesce(self.coalesce, self.coalesce_ms, True, self.model)
 
     @classmethod
     def class_name(cls) -> str:
@@ -218,23 +273,9 @@ class Cerebras(FunctionCallingLLM):
         return self.route if isinstance(self.route, str) else self.route.name
 
     def _client_kwargs(self) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {
-            "api_key": self.api_key.get_secret_value() if self.api_key is not None else None,
-            "base_url": self.api_base,
-            "route": self.route,
-            "timeout": self.timeout,
-            "max_retries": self.max_retries,
-            "default_headers": self.default_headers,
-            "unsupported_params": self.unsupported_params,
-            "validation": self.validation,
-        }
-        if self.attempt_timeout is not None:
-            kwargs["attempt_timeout"] = self.attempt_timeout
-        if self.deadline is not None:
-            kwargs["deadline"] = self.deadline
-        if self.proxy is not None:
-            kwargs["proxy"] = self.proxy
-        return kwargs
+        limiter = self.rate_limiter
+        governor = limiter.governor if isinstance(limiter, GovernorRateLimiter) else None
+        return adapter_client_kwargs(self, self.api_base, governor)
 
     @property
     def client(self) -> CerebrasClient:
@@ -259,11 +300,21 @@ class Cerebras(FunctionCallingLLM):
         return options
 
     def _request(
-        self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]
+        self, messages: Sequence[ChatMessage], kwargs: dict[str, Any], stream: bool = False
     ) -> tuple[str, list[dict[str, Any]], dict[str, Any]]:
         options = self._default_options()
         model = kwargs.pop("model", None) or self.model
+        # ``coalesce``/``coalesce_ms`` are the core's stream settings, as in ChatCerebras: a call that does not
+        # stream has nothing to merge, and takes them (e.g. from an agent's shared llm_kwargs) without effect.
+        coalescing = {name: kwargs.pop(name) for name in ("coalesce", "coalesce_ms") if name in kwargs}
         options.update(kwargs)
+        if stream:
+            coalesce = coalescing.get("coalesce", None if "coalesce_ms" in coalescing else self.coalesce)
+            coalesce_ms = coalescing.get("coalesce_ms", self.coalesce_ms if coalesce is not False else None)
+            check_coalesce(coalesce, coalesce_ms, True, model)
+            options["coalesce"], options["coalesce_ms"] = coalesce, coalesce_ms
+        elif coalescing:
+            check_coalesce(coalescing.get("coalesce"), coalescing.get("coalesce_ms"), True, model)
         return model, messages_to_wire(model, self._extend_messages(list(messages)), self._route_name), options
 
     # -- chat ---------------------------------------------------------------------------------------------------
@@ -294,7 +345,7 @@ class Cerebras(FunctionCallingLLM):
         return chat_response(await self.async_client.chat.completions.create(model=model, messages=wire, **options))
 
     def _stream_chat(self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]) -> ChatResponseGen:
-        model, wire, options = self._request(messages, kwargs)
+        model, wire, options = self._request(messages, kwargs, stream=True)
         # Sent now, so that an error before the first byte is raised by stream_chat itself.
         stream = open_stream(self.client, model=model, messages=wire, options=options)
 
@@ -313,7 +364,7 @@ class Cerebras(FunctionCallingLLM):
         return gen()
 
     def _astream_chat(self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]) -> ChatResponseAsyncGen:
-        model, wire, options = self._request(messages, kwargs)
+        model, wire, options = self._request(messages, kwargs, stream=True)
         chunks = aopen_stream(self.async_client, model=model, messages=wire, options=options)
 
         async def gen() -> ChatResponseAsyncGen:
@@ -489,6 +540,29 @@ class Cerebras(FunctionCallingLLM):
                 yield current
 
         return gen()
+
+
+# A GovernorRateLimiter is a LlamaIndex limiter where LlamaIndex has them.
+_ACCEPTED_LIMITERS: tuple[type, ...] = (GovernorRateLimiter,) if _LlamaIndexLimiter is None else (_LlamaIndexLimiter,)
+
+
+def _wrap_governor(kwargs: dict[str, Any]) -> None:
+    """``rate_limiter``: LlamaIndex's own limiters as they are, a ``RateLimitGovernor`` wrapped so that LlamaIndex's
+    per-call ``acquire`` leaves the pacing to it (``GovernorRateLimiter``); anything else refused naming it."""
+    value = kwargs.get("rate_limiter")
+    if value is None:
+        return
+    from ..governor import RateLimitGovernor  # only when a limiter is given: the governor is not needed otherwise
+
+    if isinstance(value, RateLimitGovernor):
+        kwargs["rate_limiter"] = GovernorRateLimiter(value)
+    elif not isinstance(value, _ACCEPTED_LIMITERS):
+        raise RequestValidationError(
+            f"rate_limiter must be a RateLimitGovernor or a LlamaIndex BaseRateLimiter, not {type(value).__name__}.",
+            param="rate_limiter",
+            fix="pass rate_limiter=RateLimitGovernor() (from cerebras_adapters.governor) for token-aware pacing, "
+            "or a llama_index.core.rate_limiter.TokenBucketRateLimiter",
+        )
 
 
 def _refuse_unknown_arguments(kwargs: dict[str, Any]) -> None:
