@@ -64,7 +64,7 @@ if TYPE_CHECKING:
     from .routes import Route
     from .types import Usage
 
-__all__ = ["AsyncStream", "SSEDecoder", "Stream", "accumulate"]
+__all__ = ["Accumulator", "AsyncStream", "SSEDecoder", "Stream", "accumulate"]
 
 
 class SSEDecoder:
@@ -1231,12 +1231,29 @@ def accumulate(chunks: Iterable[ChatCompletionChunk]) -> ChatCompletion:
     Tool calls are merged by ``index`` (``_fold_tool_calls``, the rule coalescing shares). Annotations (web
     search citations, OpenRouter) are appended in the order the deltas carried them. ``usage``,
     ``time_info``, the service tiers and ``provider`` are taken from whichever chunk carried them, as the
-    adapters' ``StreamTail`` (``_output``) reads them.
+    adapters' ``StreamTail`` (``_output``) reads them. ``Accumulator`` does the same one chunk at a time.
     """
-    tail = StreamTail()
-    builders: dict[int, _ChoiceBuilder] = {}
+    accumulator = Accumulator()
+    add = accumulator.add
     for chunk in chunks:
-        tail.observe(chunk)
+        add(chunk)
+    return accumulator.completion()
+
+
+class Accumulator:
+    """``accumulate`` one chunk at a time: ``add`` each chunk as it comes, ``completion()`` at the end. It keeps
+    the texts and the fields, not the chunks (whose objects the garbage collector would walk until the stream
+    ends: ~9 per chunk), so an adapter that needs the assembled answer after a long stream holds no chunk."""
+
+    __slots__ = ("_builders", "_tail")
+
+    def __init__(self) -> None:
+        self._tail = StreamTail()
+        self._builders: dict[int, _ChoiceBuilder] = {}
+
+    def add(self, chunk: ChatCompletionChunk) -> None:
+        self._tail.observe(chunk)
+        builders = self._builders
         for choice in chunk.choices:
             b = builders.get(choice.index)
             if b is None:
@@ -1257,53 +1274,61 @@ def accumulate(chunks: Iterable[ChatCompletionChunk]) -> ChatCompletion:
             if choice.finish_reason is not None:
                 b.finish_reason = choice.finish_reason
             if choice.logprobs is not None and choice.logprobs.content:
-                b.logprobs = (b.logprobs or []) + list(choice.logprobs.content)
+                if b.logprobs is None:
+                    b.logprobs = []
+                b.logprobs.extend(choice.logprobs.content)
             if choice.reasoning_logprobs is not None and choice.reasoning_logprobs.content:
-                b.reasoning_logprobs = (b.reasoning_logprobs or []) + list(choice.reasoning_logprobs.content)
-    choices = []
-    for index in sorted(builders):
-        b = builders[index]
-        tool_calls = [
-            ToolCall(
-                index=key,
-                id=slot.id,
-                type=slot.type or "function",
-                function=FunctionCall(name=slot.name, arguments="".join(slot.arguments)),
+                if b.reasoning_logprobs is None:
+                    b.reasoning_logprobs = []
+                b.reasoning_logprobs.extend(choice.reasoning_logprobs.content)
+
+    def completion(self) -> ChatCompletion:
+        """The completion assembled from the chunks added so far."""
+        tail, builders = self._tail, self._builders
+        choices = []
+        for index in sorted(builders):
+            b = builders[index]
+            tool_calls = [
+                ToolCall(
+                    index=key,
+                    id=slot.id,
+                    type=slot.type or "function",
+                    function=FunctionCall(name=slot.name, arguments="".join(slot.arguments)),
+                )
+                for key, slot in sorted(b.tools.items())
+            ]
+            message = ChatCompletionMessage(
+                role=b.role,
+                content="".join(b.content) if b.content else None,
+                reasoning="".join(b.reasoning) if b.reasoning else None,
+                tool_calls=tool_calls or None,
+                reasoning_details=b.reasoning_details or None,
+                annotations=b.annotations or None,
             )
-            for key, slot in sorted(b.tools.items())
-        ]
-        message = ChatCompletionMessage(
-            role=b.role,
-            content="".join(b.content) if b.content else None,
-            reasoning="".join(b.reasoning) if b.reasoning else None,
-            tool_calls=tool_calls or None,
-            reasoning_details=b.reasoning_details or None,
-            annotations=b.annotations or None,
-        )
-        choices.append(
-            Choice(
-                index=index,
-                message=message,
-                finish_reason=b.finish_reason,
-                logprobs=Logprobs(content=b.logprobs) if b.logprobs is not None else None,
-                reasoning_logprobs=(
-                    Logprobs(content=b.reasoning_logprobs) if b.reasoning_logprobs is not None else None
-                ),
+            choices.append(
+                Choice(
+                    index=index,
+                    message=message,
+                    finish_reason=b.finish_reason,
+                    logprobs=Logprobs(content=list(b.logprobs)) if b.logprobs is not None else None,
+                    reasoning_logprobs=(
+                        Logprobs(content=list(b.reasoning_logprobs)) if b.reasoning_logprobs is not None else None
+                    ),
+                )
             )
+        head = tail.first
+        result = ChatCompletion(
+            id=head.id if head else "",
+            created=head.created if head else 0,
+            model=head.model if head else "",
+            system_fingerprint=head.system_fingerprint if head else None,
+            service_tier=tail.service_tier,
+            service_tier_used=tail.service_tier_used,
+            provider=tail.provider,
+            usage=tail.usage,
+            time_info=tail.time_info,
+            choices=choices,
         )
-    head = tail.first
-    result = ChatCompletion(
-        id=head.id if head else "",
-        created=head.created if head else 0,
-        model=head.model if head else "",
-        system_fingerprint=head.system_fingerprint if head else None,
-        service_tier=tail.service_tier,
-        service_tier_used=tail.service_tier_used,
-        provider=tail.provider,
-        usage=tail.usage,
-        time_info=tail.time_info,
-        choices=choices,
-    )
-    if head is not None:
-        result.attach_http(head.rate_limits, head.request_id, head.headers)
-    return result
+        if head is not None:
+            result.attach_http(head.rate_limits, head.request_id, head.headers)
+        return result

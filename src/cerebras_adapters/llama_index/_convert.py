@@ -34,7 +34,7 @@ from llama_index.core.base.llms.types import (
 
 from .. import replay_reasoning
 from .._output import model_assembler, response_extras, tool_arguments, tool_call_delta_dicts, tool_call_dicts
-from .._streaming import accumulate
+from .._streaming import Accumulator
 from ..errors import RequestValidationError
 from ..routes import CerebrasRoute, note_automatic_caching
 from ..types import ChatCompletion, ChatCompletionChunk
@@ -325,13 +325,13 @@ def tool_calls_of(message: ChatMessage) -> list[tuple[str, str, dict[str, Any] |
 class StreamAssembler:
     """Core chunks in, LlamaIndex stream items out: per chunk that carries a delta of choice 0, a ``ChatResponse``
     with the message so far (text, reasoning, the tool calls so far) and the new text as ``delta``; then
-    ``final()``, the response of the assembled completion (``accumulate``: exactly what a non-streamed call
+    ``final()``, the response of the assembled completion (``Accumulator``: exactly what a non-streamed call
     returns) with ``delta=""``. Kept lean: ``add`` runs once per token."""
 
-    __slots__ = ("_calls", "_chunks", "_content", "_reasoning", "_text_block", "_thinking_block")
+    __slots__ = ("_accumulator", "_calls", "_content", "_reasoning", "_text_block", "_thinking_block")
 
     def __init__(self) -> None:
-        self._chunks: list[ChatCompletionChunk] = []
+        self._accumulator = Accumulator()  # not the chunks: a long stream would keep ~9 tracked objects per chunk
         self._content = ""
         self._reasoning = ""
         self._calls: dict[int, dict[str, Any]] = {}
@@ -341,7 +341,7 @@ class StreamAssembler:
         self._thinking_block: Any = None
 
     def add(self, chunk: ChatCompletionChunk) -> ChatResponse | None:
-        self._chunks.append(chunk)
+        self._accumulator.add(chunk)
         choices = chunk.choices
         if not choices or choices[0].index != 0:
             return None
@@ -413,4 +413,4 @@ class StreamAssembler:
             slot["function"]["arguments"] += function["arguments"]
 
     def final(self) -> ChatResponse:
-        return chat_response(accumulate(self._chunks), delta="")
+        return chat_response(self._accumulator.completion(), delta="")
