@@ -129,6 +129,7 @@ def _paths() -> tuple[PathSpec, ...]:
         PathSpec("core-coalesce-ms", "core", "core, `coalesce_ms`", window=True, goal=core),
         PathSpec("langchain", "langchain", "`ChatCerebras.astream`, `coalesce=False`", False, goal=chat),
         PathSpec("langchain-coalesce", "langchain", "`ChatCerebras.astream`, `coalesce=True`", True, goal=chat),
+        PathSpec("langchain-coalesce-ms", "langchain", "`ChatCerebras.astream`, `coalesce_ms`", window=True, goal=chat),
         PathSpec("litellm", "litellm", f"{ll}, LiteLLM defaults, `coalesce=False`", False, goal=ours),
         PathSpec("litellm-coalesce", "litellm", f"{ll}, LiteLLM defaults, `coalesce=True`", True, goal=ours),
         PathSpec("litellm-coalesce-ms", "litellm", f"{ll}, LiteLLM defaults, `coalesce_ms`", window=True, goal=ours),
@@ -908,7 +909,9 @@ def _proxy(base_url: str, cpu: int | None, specs: Sequence[PathSpec], settings: 
     config = yaml.safe_load(PROXY_YAML.read_text(encoding="utf-8"))
     entry = next(e for e in config["model_list"] if e["model_name"] == MODEL)
     for spec in specs:
-        params = dict(entry["litellm_params"])
+        # The row's own coalescing instead of the recipe's (which may set coalesce_ms: a row measuring
+        # ``coalesce: false`` must not inherit a window).
+        params = {k: v for k, v in entry["litellm_params"].items() if k not in _COALESCING}
         if spec.window:
             params["coalesce_ms"] = settings.coalesce_ms
         elif spec.coalesce is not None:
@@ -1091,10 +1094,25 @@ def _core_shares(run: KRun) -> str:
     return f"{run.cpu_streaming_s / run.wall_s:.0%} / " + ("–" if others is None else f"{others / run.wall_s:.0%}")
 
 
+_COALESCING = ("coalesce", "coalesce_ms")
+
+
+def recipe_coalescing() -> str:
+    """The coalescing settings of the recipe's ``gpt-oss-120b`` entry, as the report names them (``-``: none)."""
+    import yaml
+
+    config = yaml.safe_load(PROXY_YAML.read_text(encoding="utf-8"))
+    params = next(e for e in config["model_list"] if e["model_name"] == MODEL)["litellm_params"]
+    chosen = [f"`{name}: {str(params[name]).lower()}`" for name in _COALESCING if name in params]
+    return ", ".join(chosen) or "no coalescing setting: the provider's default"
+
+
 def label(spec: PathSpec, settings: Settings) -> str:
-    """The row's name in the report (the ``coalesce_ms`` rows name their window)."""
+    """The row's name in the report (the ``coalesce_ms`` rows name their window, the recipe's row its setting)."""
     if spec.window and settings.coalesce_ms is not None:
         return spec.label.replace("`coalesce_ms`", f"`coalesce_ms={settings.coalesce_ms:g}`")
+    if spec.key == "proxy-recipe":
+        return f"{spec.label} ({recipe_coalescing()})"
     return spec.label
 
 
@@ -1401,7 +1419,7 @@ def add_arguments(group: Any) -> None:
     group.add_argument(
         "--streams-coalesce-ms",
         type=float,
-        help="add the `coalesce_ms` rows (core, LiteLLM, proxy) with this window in ms (default: no such rows)",
+        help="add the `coalesce_ms` rows (core, LangChain, LiteLLM, proxy) with this window in ms (default: none)",
     )
     group.add_argument(
         "--streams-profile",

@@ -30,7 +30,8 @@ QUESTION = {"role": "user", "content": "What's the weather in Paris?"}
 
 
 def _config(path: Path) -> Path:
-    """The recipe's config.yaml, its gpt-oss-120b entry served three more ways."""
+    """The recipe's config.yaml, its gpt-oss-120b entry served three more ways (each with its own coalescing
+    instead of the recipe's ``coalesce_ms``)."""
     config = yaml.safe_load(PROXY_YAML.read_text())
     (recipe,) = [m for m in config["model_list"] if m["model_name"] == "gpt-oss-120b"]
     for name, settings in (
@@ -38,7 +39,8 @@ def _config(path: Path) -> Path:
         ("per-event", {"coalesce": False}),
         ("bad-window", {"coalesce_ms": 0}),
     ):
-        config["model_list"].append({"model_name": name, "litellm_params": {**recipe["litellm_params"], **settings}})
+        params = {k: v for k, v in recipe["litellm_params"].items() if k not in ("coalesce", "coalesce_ms")}
+        config["model_list"].append({"model_name": name, "litellm_params": {**params, **settings}})
     path.write_text(yaml.safe_dump(config))
     return path
 
@@ -100,6 +102,17 @@ def test_the_proxy_passes_the_coalescing_window_to_the_provider(client: openai.O
 
     assert len(coalesced) * 4 < len(per_event)
     assert _assembled(coalesced)["content"] == _assembled(per_event)["content"]
+
+
+@pytest.mark.cerebras_emulator(tokens_per_second=1000)
+def test_the_recipe_as_shipped_streams_with_its_5_ms_window(client: openai.OpenAI) -> None:
+    # integrations/litellm/proxy.yaml sets coalesce_ms: 5 (docs/litellm.md, "Stream coalescing"): at 1,000 tokens/s
+    # a chunk holds about five events, where coalescing without a window would give a consumer that keeps up one.
+    recipe = _stream(client, "gpt-oss-120b", STORY, max_completion_tokens=120)
+    per_event = _stream(client, "per-event", STORY, max_completion_tokens=120)
+
+    assert len(recipe) * 3 < len(per_event), (len(recipe), len(per_event))
+    assert _assembled(recipe)["content"] == _assembled(per_event)["content"]
 
 
 def test_a_bad_window_in_the_config_is_refused_naming_it(client: openai.OpenAI) -> None:
