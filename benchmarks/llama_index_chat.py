@@ -143,7 +143,12 @@ class _Path:
 def _ours(target: Target) -> _Path:
     from cerebras_adapters.llama_index import Cerebras
 
-    return _Path(Cerebras(model=MODEL, api_key=API_KEY, api_base=target.base_url, default_headers=target.headers))
+    # One item per event, as the peer yields: the rows compare the cost per item (coalescing, on by default, merges
+    # the events of one read: fewer items, which is a different measurement; the streams benchmark has it).
+    llm = Cerebras(
+        model=MODEL, api_key=API_KEY, api_base=target.base_url, default_headers=target.headers, coalesce=False
+    )
+    return _Path(llm)
 
 
 def _peer(target: Target) -> _Path | None:
@@ -349,7 +354,9 @@ _METHOD = """\
 - Server: the contract emulator in its own process on 127.0.0.1 (as in the peers section);
   `x-emulator-reply-tokens` fixes the reply: {chunks} content chunks per stream (plus the role, reasoning and
   final events: the "events" column), {chat_tokens} tokens for `chat`.
-- Ours: `cerebras_adapters.llama_index.Cerebras(model="{model}", api_key=..., api_base=..., default_headers=...)`;
+- Ours: `cerebras_adapters.llama_index.Cerebras(model="{model}", api_key=..., api_base=..., default_headers=...,
+  coalesce=False)` (one item per event, as the peer yields; coalescing is on by default and merges the events of one
+  read);
   {peer}: `llama_index.llms.cerebras.Cerebras` with the same arguments. `stream_chat(messages)` consumed to the
   end (deltas collected) and `chat(messages)`, with the same two `ChatMessage`s.
 - Floor: a minimal `CustomLLM` whose `stream_chat` (decorated with `llm_chat_callback`) yields as many pre-built

@@ -391,14 +391,10 @@ class _ClientCore:
     ) -> None:
         self.route = resolve_route(route)
         if rate_limiter is not None:
-            from .governor import RateLimitGovernor
+            from .governor import require_governor
 
-            if not isinstance(rate_limiter, RateLimitGovernor):
-                raise RequestValidationError(
-                    f"rate_limiter must be a RateLimitGovernor, not {type(rate_limiter).__name__}.",
-                    param="rate_limiter",
-                    fix="pass rate_limiter=RateLimitGovernor() (from cerebras_adapters.governor), or leave it out",
-                )
+            fix = "pass rate_limiter=RateLimitGovernor() (from cerebras_adapters.governor), or leave it out"
+            rate_limiter = require_governor(rate_limiter, fix)
         self.rate_limiter = rate_limiter
         if api_key is not None:
             key = check_api_key(api_key, source="the api_key argument")

@@ -94,6 +94,7 @@ __all__ = [
     "estimate_request",
     "key_digest",
     "readings_from",
+    "require_governor",
 ]
 
 logger = logging.getLogger("cerebras_adapters")
@@ -1253,3 +1254,13 @@ class _Wait:
     ticket: str = field(default_factory=lambda: uuid.uuid4().hex)
     queued: GovernorBackend | None = None
     started: float | None = None
+
+
+def require_governor(value: object, fix: str) -> RateLimitGovernor:
+    """``value`` if it is a ``RateLimitGovernor``, else the ``RequestValidationError`` naming ``rate_limiter`` with
+    ``fix`` (the core clients' and the adapters' one check)."""
+    if not isinstance(value, RateLimitGovernor):
+        raise RequestValidationError(
+            f"rate_limiter must be a RateLimitGovernor, not {type(value).__name__}.", param="rate_limiter", fix=fix
+        )
+    return value

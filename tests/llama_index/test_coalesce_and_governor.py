@@ -266,3 +266,11 @@ def test_a_rate_limiter_of_another_type_is_refused_naming_it(value: Any) -> None
 
     assert caught.value.param == "rate_limiter"
     assert "RateLimitGovernor" in str(caught.value)
+
+
+def test_the_wrapper_itself_takes_only_a_governor() -> None:
+    with pytest.raises(RequestValidationError) as caught:
+        GovernorRateLimiter(5)  # type: ignore[arg-type]
+
+    assert caught.value.param == "rate_limiter"
+    assert "Cerebras(rate_limiter=RateLimitGovernor())" in str(caught.value)

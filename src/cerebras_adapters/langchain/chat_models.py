@@ -72,15 +72,9 @@ class GovernorRateLimiter(BaseRateLimiter):
     LangChain's own limiter instead."""
 
     def __init__(self, governor: RateLimitGovernor) -> None:
-        from ..governor import RateLimitGovernor  # imported when a governor is in use, not with the module
+        from ..governor import require_governor  # imported when a governor is in use, not with the module
 
-        if not isinstance(governor, RateLimitGovernor):
-            raise RequestValidationError(
-                f"GovernorRateLimiter takes a RateLimitGovernor, not {type(governor).__name__}.",
-                param="rate_limiter",
-                fix="pass ChatCerebras(rate_limiter=RateLimitGovernor())",
-            )
-        self.governor = governor
+        self.governor = require_governor(governor, "pass ChatCerebras(rate_limiter=RateLimitGovernor())")
 
     def __repr__(self) -> str:
         return f"GovernorRateLimiter({self.governor!r})"

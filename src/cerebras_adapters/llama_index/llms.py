@@ -74,15 +74,9 @@ class GovernorRateLimiter(*((_LlamaIndexLimiter,) if _LlamaIndexLimiter is not N
     ``acquire`` admits at once here. Another LLM given this limiter is paced by nothing: give it LlamaIndex's own."""
 
     def __init__(self, governor: RateLimitGovernor) -> None:
-        from ..governor import RateLimitGovernor
+        from ..governor import require_governor
 
-        if not isinstance(governor, RateLimitGovernor):
-            raise RequestValidationError(
-                f"GovernorRateLimiter takes a RateLimitGovernor, not {type(governor).__name__}.",
-                param="rate_limiter",
-                fix="pass Cerebras(rate_limiter=RateLimitGovernor())",
-            )
-        self.governor = governor
+        self.governor = require_governor(governor, "pass Cerebras(rate_limiter=RateLimitGovernor())")
 
     def __repr__(self) -> str:
         return f"GovernorRateLimiter({self.governor!r})"
