@@ -25,16 +25,17 @@ pace: "server limit"). The paths of one process run interleaved: every path at K
 the next K. With ``profile``, each in-process path's first missed K runs once more under cProfile.
 
 Paths (``PATHS``): raw httpx (``AsyncClient.stream`` + ``aiter_lines`` + ``json.loads``); our core
-(``AsyncCerebrasClient``); ``ChatCerebras.astream``; our LiteLLM provider through ``litellm.acompletion(stream=True)``
+(``AsyncCerebrasClient``); ``ChatCerebras.astream``; LlamaIndex's ``Cerebras.astream_chat`` (no goal in issue 11:
+measured, as every adapter has coalescing); our LiteLLM provider through ``litellm.acompletion(stream=True)``
 after ``register()``, with LiteLLM's defaults and with its streaming logging off
 (``litellm.disable_streaming_logging = True``, as the ``litellm-provider`` suite does); LiteLLM's built-in
 ``cerebras/`` (``api_base`` = the paced server), both settings too; and a real LiteLLM proxy process
 (``litellm --config`` with ``integrations/litellm/proxy.yaml``, one worker) pinned to the client CPU, its base URLs
 pointed at the paced server, driven by ``openai.AsyncOpenAI`` in a child process on the **server's** CPU. Every path
-with a coalescing option (core, ChatCerebras, the LiteLLM provider, the proxy's ``litellm_params``) has rows with
-``coalesce`` passed explicitly off and on (and ``coalesce_ms`` rows when a window is given); an "on" row appears
-only when the option exists in the code measured (feature-detected in the child, and checked on the wire: a request
-body carrying ``coalesce`` means it leaked instead of being used).
+with a coalescing option (core, ChatCerebras, LlamaIndex, the LiteLLM provider, the proxy's ``litellm_params``) has
+rows with ``coalesce`` passed explicitly off and on (and ``coalesce_ms`` rows when a window is given); an "on" row
+appears only when the option exists in the code measured (feature-detected in the child, and checked on the wire: a
+request body carrying ``coalesce`` means it leaked instead of being used).
 
 ``python -m benchmarks streams [--write]`` (``--write`` also draws ``docs/img/streams.svg``); a quick run:
 ``--streams-max-k 2 --streams-tokens 300``; ``--streams-path KEY`` (repeatable) picks rows.
@@ -89,7 +90,9 @@ BATCH_WAIT = 30.0  # seconds the server holds a K's first streams for the rest o
 _RESULT = "STREAMS-RESULT "
 _UNAVAILABLE = "STREAMS-UNAVAILABLE "
 _PROFILE = "STREAMS-PROFILE "
-_PACKAGES = ("cerebras-adapters", "httpx", "httpcore", "langchain-core", "litellm", "openai", "uvicorn")
+_PACKAGES = (
+    "cerebras-adapters", "httpx", "httpcore", "langchain-core", "llama-index-core", "litellm", "openai", "uvicorn"
+)
 
 
 class Goal(NamedTuple):
@@ -103,7 +106,7 @@ REFERENCE = Goal(None, "reference")
 @dataclass(frozen=True)
 class PathSpec:
     key: str
-    group: str  # the child process that runs it: "httpx" | "core" | "langchain" | "litellm" | "proxy"
+    group: str  # the child process that runs it: "httpx" | "core" | "langchain" | "llama_index" | "litellm" | "proxy"
     label: str
     coalesce: bool | None = None  # passed explicitly when the option exists; None: not passed (the default)
     window: bool = False  # pass ``coalesce_ms`` (``Settings.coalesce_ms``): the row exists only when it is set
@@ -130,6 +133,8 @@ def _paths() -> tuple[PathSpec, ...]:
         PathSpec("langchain", "langchain", "`ChatCerebras.astream`, `coalesce=False`", False, goal=chat),
         PathSpec("langchain-coalesce", "langchain", "`ChatCerebras.astream`, `coalesce=True`", True, goal=chat),
         PathSpec("langchain-coalesce-ms", "langchain", "`ChatCerebras.astream`, `coalesce_ms`", window=True, goal=chat),
+        PathSpec("llama-index", "llama_index", "LlamaIndex `Cerebras.astream_chat`, `coalesce=False`", False),
+        PathSpec("llama-index-coalesce", "llama_index", "LlamaIndex `Cerebras.astream_chat`, `coalesce=True`", True),
         PathSpec("litellm", "litellm", f"{ll}, LiteLLM defaults, `coalesce=False`", False, goal=ours),
         PathSpec("litellm-coalesce", "litellm", f"{ll}, LiteLLM defaults, `coalesce=True`", True, goal=ours),
         PathSpec("litellm-coalesce-ms", "litellm", f"{ll}, LiteLLM defaults, `coalesce_ms`", window=True, goal=ours),
@@ -532,6 +537,29 @@ def _langchain_path(
     return stream, close
 
 
+def _llama_index_path(
+    base_url: str, spec: PathSpec, settings: Settings
+) -> tuple[StreamFn, Callable[[], Awaitable[None]]]:
+    from llama_index.core.llms import ChatMessage
+
+    from cerebras_adapters.llama_index import Cerebras
+
+    options = _coalescing(spec, settings, Cerebras.model_fields, "LlamaIndex's `Cerebras`")
+    llm = Cerebras(model=MODEL, api_key=API_KEY, api_base=base_url, max_retries=0, **options)
+
+    async def stream(stream_id: str) -> _Received:
+        got = _Received()
+        async for item in await llm.astream_chat([ChatMessage(role="user", content=stream_id)]):
+            if item.delta:  # the last item repeats the whole answer with an empty delta
+                got.add(item.delta)
+        return got
+
+    async def close() -> None:
+        await llm.async_client.close()
+
+    return stream, close
+
+
 def _litellm_path(
     base_url: str, spec: PathSpec, settings: Settings, without_off: bool = False
 ) -> tuple[StreamFn, Callable[[], Awaitable[None]]]:
@@ -613,6 +641,8 @@ def _build(
         return _core_path(base_url, spec, settings)
     if group == "langchain":
         return _langchain_path(base_url, spec, settings)
+    if group == "llama_index":
+        return _llama_index_path(base_url, spec, settings)
     if group == "litellm":
         return _litellm_path(base_url, spec, settings, without_off)
     return _proxy_path(payload["proxy_url"], spec)
@@ -1178,6 +1208,9 @@ _COLOURS = {
     "core-coalesce-ms": "#6baed6",
     "langchain": "#006d2c",
     "langchain-coalesce": "#41ab5d",
+    "langchain-coalesce-ms": "#a1d99b",
+    "llama-index": "#01665e",
+    "llama-index-coalesce": "#35978f",
     "litellm": "#a63603",
     "litellm-coalesce": "#e6550d",
     "litellm-coalesce-ms": "#fd8d3c",
@@ -1276,7 +1309,9 @@ _METHOD = """\
   is `stream-<path>-k<K>-<n>`, by which the server's record of it is found; a stream counts only if it delivered
   every content character (and, on the coalescing rows, if `coalesce` never reached the server in the request
   body). Python's default GC settings on every path. Raw httpx: `httpx.AsyncClient.stream` + `aiter_lines` +
-  `json.loads`, no connection limit. LiteLLM {litellm}: `litellm.acompletion(stream=True, max_retries=0)` with
+  `json.loads`, no connection limit. LlamaIndex: `Cerebras(...).astream_chat([ChatMessage(...)])`, each item's
+  `delta` counted (the last item, the whole answer with an empty delta, is not).
+  LiteLLM {litellm}: `litellm.acompletion(stream=True, max_retries=0)` with
   `cerebras-adapters/{model}` after `register()`, or the built-in `cerebras/{model}` (`api_base` = the paced
   server); "logging off" is `litellm.disable_streaming_logging = True`. The proxy: `litellm --config` with
   `integrations/litellm/proxy.yaml` (its `{model}` entry as shipped, plus for each other proxy row a copy of that
@@ -1284,8 +1319,8 @@ _METHOD = """\
   pinned to the client CPU; the `openai.AsyncOpenAI` client driving it runs in a child process on the **server's**
   CPU, so the proxy has the client core to itself (and the server shares its core with that client: a server
   limit on a proxy row may be the driver's).
-- Rows: a `coalesce` / `coalesce_ms` value is passed explicitly (call argument, `ChatCerebras` field, LiteLLM
-  kwarg, proxy `litellm_params`), so each row says what it measured whatever the defaults are; a `coalesce=True`
+- Rows: a `coalesce` / `coalesce_ms` value is passed explicitly (call argument, `ChatCerebras` or LlamaIndex field,
+  LiteLLM kwarg, proxy `litellm_params`), so each row says what it measured whatever the defaults are; a `coalesce=True`
   row appears only when the option exists in the code measured, a `coalesce=False` row without the option runs
   without it. The `coalesce_ms` rows appear with `--streams-coalesce-ms`.
 - Per stream: delivered tokens/s = the tokens after the client's first content chunk (its characters, at the

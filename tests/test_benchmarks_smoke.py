@@ -234,7 +234,7 @@ def test_streams_suite_runs_every_client_process_and_reports_a_row_per_k() -> No
     # One row per child process but the proxy's (its start-up alone takes tens of seconds), each a row that exists
     # whichever coalescing options the adapters have; bounds that every finished stream meets, so the sweep reaches
     # K = 2 whatever the machine's speed.
-    paths = ("httpx", "core-coalesce", "langchain", "litellm")
+    paths = ("httpx", "core-coalesce", "langchain", "llama-index-coalesce", "litellm")
     settings = streams.Settings(tokens=30, ks=(1, 2), min_tok_s=0, max_lag_ms=1e9, timeout=60, paths=paths)
 
     results = streams.run(settings)
