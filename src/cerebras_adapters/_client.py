@@ -1028,6 +1028,16 @@ def adapter_client_kwargs(
     return kwargs
 
 
+def adapter_coalescing(adapter: Any, call: Mapping[str, Any], model: str) -> dict[str, Any]:
+    """A framework adapter's stream coalescing for one call: the call's ``coalesce``/``coalesce_ms`` over the
+    adapter's fields of those names (a call's ``coalesce_ms`` alone turns coalescing on; a call's ``coalesce=False``
+    drops the field's window), checked (``check_coalesce``)."""
+    coalesce = call.get("coalesce", None if "coalesce_ms" in call else adapter.coalesce)
+    coalesce_ms = call.get("coalesce_ms", adapter.coalesce_ms if coalesce is not False else None)
+    check_coalesce(coalesce, coalesce_ms, True, model)
+    return {"coalesce": coalesce, "coalesce_ms": coalesce_ms}
+
+
 def check_coalesce(coalesce: Any, coalesce_ms: Any, stream: bool, model: str) -> bool:
     """``coalesce`` and ``coalesce_ms`` are client-side options of streams: a bool, and a window in milliseconds
     (a number > 0, which implies ``coalesce=True``), only with ``stream=True``. Returns whether to coalesce."""

@@ -31,7 +31,13 @@ from langchain_core.rate_limiters import BaseRateLimiter
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 from typing_extensions import Self
 
-from .._client import AsyncCerebrasClient, CerebrasClient, adapter_client_kwargs, check_coalesce
+from .._client import (
+    AsyncCerebrasClient,
+    CerebrasClient,
+    adapter_client_kwargs,
+    adapter_coalescing,
+    check_coalesce,
+)
 from .._loop_pool import PerLoopClients
 from .._output import WholeStream, aopen_stream, completion_as_chunks, open_stream, tool_call_dicts
 from .._request import prepare_chat_request
@@ -412,10 +418,7 @@ class ChatCerebras(BaseChatModel):
 
     def _coalescing(self, model: str, kwargs: Mapping[str, Any]) -> dict[str, Any]:
         """The core's stream coalescing options: the fields, or this call's ``coalesce``/``coalesce_ms``."""
-        coalesce = kwargs.get("coalesce", None if "coalesce_ms" in kwargs else self.coalesce)
-        coalesce_ms = kwargs.get("coalesce_ms", self.coalesce_ms if coalesce is not False else None)
-        check_coalesce(coalesce, coalesce_ms, True, model)
-        return {"coalesce": coalesce, "coalesce_ms": coalesce_ms}
+        return adapter_coalescing(self, kwargs, model)
 
     # -- calls ----------------------------------------------------------------------------------------------
     def _split_tools_and_format(self, options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]] | None:

@@ -40,7 +40,13 @@ from llama_index.core.llms.utils import parse_partial_json
 from llama_index.core.types import Model, PydanticProgramMode
 from pydantic import BaseModel
 
-from .._client import AsyncCerebrasClient, CerebrasClient, adapter_client_kwargs, check_coalesce
+from .._client import (
+    AsyncCerebrasClient,
+    CerebrasClient,
+    adapter_client_kwargs,
+    adapter_coalescing,
+    check_coalesce,
+)
 from .._loop_pool import PerLoopClients
 from .._output import aopen_stream, open_stream
 from .._request import prepare_chat_request
@@ -300,13 +306,10 @@ class Cerebras(FunctionCallingLLM):
         model = kwargs.pop("model", None) or self.model
         # ``coalesce``/``coalesce_ms`` are the core's stream settings, as in ChatCerebras: a call that does not
         # stream has nothing to merge, and takes them (e.g. from an agent's shared llm_kwargs) without effect.
-        coalescing = {name: kwargs.pop(name) for name in ("coalesce", "coalesce_ms") if name in kwargs}
+        coalescing: dict[str, Any] = {name: kwargs.pop(name) for name in ("coalesce", "coalesce_ms") if name in kwargs}
         options.update(kwargs)
         if stream:
-            coalesce = coalescing.get("coalesce", None if "coalesce_ms" in coalescing else self.coalesce)
-            coalesce_ms = coalescing.get("coalesce_ms", self.coalesce_ms if coalesce is not False else None)
-            check_coalesce(coalesce, coalesce_ms, True, model)
-            options["coalesce"], options["coalesce_ms"] = coalesce, coalesce_ms
+            options.update(adapter_coalescing(self, coalescing, model))
         elif coalescing:
             check_coalesce(coalescing.get("coalesce"), coalescing.get("coalesce_ms"), True, model)
         return model, messages_to_wire(model, self._extend_messages(list(messages)), self._route_name), options
@@ -536,21 +539,19 @@ class Cerebras(FunctionCallingLLM):
         return gen()
 
 
-# A GovernorRateLimiter is a LlamaIndex limiter where LlamaIndex has them.
-_ACCEPTED_LIMITERS: tuple[type, ...] = (GovernorRateLimiter,) if _LlamaIndexLimiter is None else (_LlamaIndexLimiter,)
-
-
 def _wrap_governor(kwargs: dict[str, Any]) -> None:
     """``rate_limiter``: LlamaIndex's own limiters as they are, a ``RateLimitGovernor`` wrapped so that LlamaIndex's
     per-call ``acquire`` leaves the pacing to it (``GovernorRateLimiter``); anything else refused naming it."""
     value = kwargs.get("rate_limiter")
     if value is None:
         return
-    from ..governor import RateLimitGovernor  # only when a limiter is given: the governor is not needed otherwise
+    from ..governor import RateLimitGovernor, require_governor  # only when a limiter is given
 
     if isinstance(value, RateLimitGovernor):
         kwargs["rate_limiter"] = GovernorRateLimiter(value)
-    elif not isinstance(value, _ACCEPTED_LIMITERS):
+    elif _LlamaIndexLimiter is None:  # a llama-index-core without limiters of its own: only the governor
+        require_governor(value, "pass rate_limiter=RateLimitGovernor() (from cerebras_adapters.governor)")
+    elif not isinstance(value, _LlamaIndexLimiter):
         raise RequestValidationError(
             f"rate_limiter must be a RateLimitGovernor or a LlamaIndex BaseRateLimiter, not {type(value).__name__}.",
             param="rate_limiter",
