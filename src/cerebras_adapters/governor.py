@@ -90,6 +90,7 @@ __all__ = [
     "RedisBackend",
     "Reservation",
     "Update",
+    "adapter_rate_limiter",
     "completion_reservation",
     "estimate_request",
     "key_digest",
@@ -1264,3 +1265,23 @@ def require_governor(value: object, fix: str) -> RateLimitGovernor:
             f"rate_limiter must be a RateLimitGovernor, not {type(value).__name__}.", param="rate_limiter", fix=fix
         )
     return value
+
+
+def adapter_rate_limiter(value: object, wrapper: type, native: type | None, framework: str, example: str) -> Any:
+    """What a framework adapter's ``rate_limiter`` field holds for ``value`` (not ``None``): a ``RateLimitGovernor``
+    wrapped in the adapter's ``wrapper`` (its ``GovernorRateLimiter``, whose per-call ``acquire`` admits at once);
+    the wrapper itself, or the framework's own limiter (an instance of ``native``), as it is; anything else refused
+    naming ``rate_limiter``. ``native`` is ``None`` where the framework has no limiters of its own; ``framework`` and
+    ``example`` (one of its limiters) name them in the error."""
+    if isinstance(value, wrapper) or (native is not None and isinstance(value, native)):
+        return value
+    if isinstance(value, RateLimitGovernor):
+        return wrapper(value)
+    fix = "pass rate_limiter=RateLimitGovernor() (from cerebras_adapters.governor)"
+    if native is None:
+        return require_governor(value, fix)  # raises: value is no governor
+    raise RequestValidationError(
+        f"rate_limiter must be a RateLimitGovernor or a {framework} {native.__name__}, not {type(value).__name__}.",
+        param="rate_limiter",
+        fix=f"{fix} for token-aware pacing, or a {example}",
+    )

@@ -724,19 +724,11 @@ def _wrap_governor(kwargs: dict[str, Any]) -> None:
     """``rate_limiter``: LangChain's limiters as they are; a ``RateLimitGovernor`` wrapped for the core clients
     (``GovernorRateLimiter``); anything else refused naming it (pydantic's error would not say what fits)."""
     value = kwargs.get("rate_limiter")
-    if value is None:
-        return
-    from ..governor import RateLimitGovernor
+    if value is not None:
+        from ..governor import adapter_rate_limiter  # only when a limiter is given
 
-    if isinstance(value, RateLimitGovernor):
-        kwargs["rate_limiter"] = GovernorRateLimiter(value)
-    elif not isinstance(value, BaseRateLimiter):
-        raise RequestValidationError(
-            f"rate_limiter must be a RateLimitGovernor or a LangChain BaseRateLimiter, not {type(value).__name__}.",
-            param="rate_limiter",
-            fix="pass rate_limiter=RateLimitGovernor() (from cerebras_adapters.governor) for token-aware pacing, "
-            "or a langchain_core.rate_limiters.InMemoryRateLimiter",
-        )
+        example = "langchain_core.rate_limiters.InMemoryRateLimiter"
+        kwargs["rate_limiter"] = adapter_rate_limiter(value, GovernorRateLimiter, BaseRateLimiter, "LangChain", example)
 
 
 # Time limits are client settings (``_client_kwargs``); a per-call ``timeout=``/``deadline=`` still reaches the core.

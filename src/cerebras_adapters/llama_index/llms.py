@@ -543,21 +543,12 @@ def _wrap_governor(kwargs: dict[str, Any]) -> None:
     """``rate_limiter``: LlamaIndex's own limiters as they are, a ``RateLimitGovernor`` wrapped so that LlamaIndex's
     per-call ``acquire`` leaves the pacing to it (``GovernorRateLimiter``); anything else refused naming it."""
     value = kwargs.get("rate_limiter")
-    if value is None:
-        return
-    from ..governor import RateLimitGovernor, require_governor  # only when a limiter is given
+    if value is not None:
+        from ..governor import adapter_rate_limiter  # only when a limiter is given
 
-    if isinstance(value, RateLimitGovernor):
-        kwargs["rate_limiter"] = GovernorRateLimiter(value)
-    elif _LlamaIndexLimiter is None:  # a llama-index-core without limiters of its own: only the governor
-        require_governor(value, "pass rate_limiter=RateLimitGovernor() (from cerebras_adapters.governor)")
-    elif not isinstance(value, _LlamaIndexLimiter):
-        raise RequestValidationError(
-            f"rate_limiter must be a RateLimitGovernor or a LlamaIndex BaseRateLimiter, not {type(value).__name__}.",
-            param="rate_limiter",
-            fix="pass rate_limiter=RateLimitGovernor() (from cerebras_adapters.governor) for token-aware pacing, "
-            "or a llama_index.core.rate_limiter.TokenBucketRateLimiter",
-        )
+        example = "llama_index.core.rate_limiter.TokenBucketRateLimiter"
+        native = _LlamaIndexLimiter
+        kwargs["rate_limiter"] = adapter_rate_limiter(value, GovernorRateLimiter, native, "LlamaIndex", example)
 
 
 def _refuse_unknown_arguments(kwargs: dict[str, Any]) -> None:
