@@ -934,10 +934,9 @@ def _proxy(base_url: str, cpu: int | None, specs: Sequence[PathSpec], settings: 
     """The real LiteLLM proxy (one worker) from ``integrations/litellm/proxy.yaml``, its base URLs pointed at the
     paced server, pinned to ``cpu``. Each row but the recipe's own gets a model entry of its own
     (``PathSpec.proxy_model``): the recipe's ``gpt-oss-120b`` entry plus the row's option in ``litellm_params``."""
-    import yaml  # type: ignore[import-untyped]  # LiteLLM's own dependency, as its proxy reads the same file
+    import yaml  # type: ignore[import-untyped]
 
-    config = yaml.safe_load(PROXY_YAML.read_text(encoding="utf-8"))
-    entry = next(e for e in config["model_list"] if e["model_name"] == MODEL)
+    config, entry = _recipe()
     for spec in specs:
         # The row's own coalescing instead of the recipe's (which may set coalesce_ms: a row measuring
         # ``coalesce: false`` must not inherit a window).
@@ -1127,12 +1126,17 @@ def _core_shares(run: KRun) -> str:
 _COALESCING = ("coalesce", "coalesce_ms")
 
 
-def recipe_coalescing() -> str:
-    """The coalescing settings of the recipe's ``gpt-oss-120b`` entry, as the report names them (``-``: none)."""
-    import yaml
+def _recipe() -> tuple[dict[str, Any], dict[str, Any]]:
+    """``integrations/litellm/proxy.yaml`` parsed, and its ``{MODEL}`` entry (in that config)."""
+    import yaml  # LiteLLM's own dependency, as its proxy reads the same file
 
     config = yaml.safe_load(PROXY_YAML.read_text(encoding="utf-8"))
-    params = next(e for e in config["model_list"] if e["model_name"] == MODEL)["litellm_params"]
+    return config, next(e for e in config["model_list"] if e["model_name"] == MODEL)
+
+
+def recipe_coalescing() -> str:
+    """The coalescing settings of the recipe's ``{MODEL}`` entry, as the report names them."""
+    params = _recipe()[1]["litellm_params"]
     chosen = [f"`{name}: {str(params[name]).lower()}`" for name in _COALESCING if name in params]
     return ", ".join(chosen) or "no coalescing setting: the provider's default"
 
