@@ -183,8 +183,14 @@ def test_langchain_benchmark_reports_both_lengths_and_invoke(emulator: EmulatorP
     assert results.invoke.repeats == 2
     assert min(results.invoke.ours_ms, results.invoke.theirs_ms, results.invoke.httpx_ms) > 0
     assert set(results.retained) == {"ours", "langchain-cerebras"}
+    for row in results.streams:  # full collections are counted per path on the default-GC rows only
+        assert set(row.full_gcs) == set(row.net_ms) == (set() if row.frozen else set(langchain_chat.COLLECTED))
+        assert all(0 < row.net_ms[key] <= max(row.ours_ms, row.theirs_ms, row.floor_built_ms) for key in row.net_ms)
+    assert [row.bound for row in results.streams] == [2.0, 2.0, 2.5, 2.5]
     table = langchain_chat.render(results)
     assert "| 10 chunks (" in table and "| 40 chunks (" in table and ", default GC |" in table
+    gc_rows = table.split("full GCs taken out |", 1)[1].split("\n\n", 1)[0].splitlines()[2:]
+    assert len(gc_rows) == 2 and all(", default GC" in line for line in gc_rows)
     assert ", default GC, ours coalescing (" in table
     assert "| invoke (64-token reply) |" in table
     assert results.imports is None and "language_models" not in table
@@ -195,6 +201,16 @@ def test_langchain_benchmark_reports_both_lengths_and_invoke(emulator: EmulatorP
     assert reference in table
     peer = "| `from langchain_cerebras import ChatCerebras` | langchain-cerebras `ChatCerebras` | 3 | 1.500 | 0.80× |"
     assert peer in table
+    extra = {"langsmith": 0.5, "cerebras_adapters": 0.2, "httpx": 0.3}
+    table = langchain_chat.render(dataclasses.replace(results, imports=langchain_chat.ImportRow(3, seconds, extra)))
+    assert "`langsmith` 50%, `cerebras_adapters` 20%, `httpx` 30%, the rest 0%. Our own modules are 20% of it" in table
+
+
+def test_import_profile_names_what_the_code_imports_beyond_the_reference() -> None:
+    shares = langchain_chat.import_profile("import json, email.mime.text", "import json", 1)
+
+    assert "email" in shares and "json" not in shares
+    assert abs(sum(shares.values()) - 1.0) < 1e-9
 
 
 def test_llama_index_benchmark_reports_stream_chat_chat_and_import(emulator: EmulatorProcess) -> None:
