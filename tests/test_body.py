@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cerebras_adapters import AsyncCerebrasClient, CerebrasClient, StreamInterruptedError
-from cerebras_adapters._body import _Dechunker, _Malformed, aiter_body, iter_body
+from cerebras_adapters._body import _Dechunker, _Malformed, _whole_chunks, aiter_body, iter_body
 from tests.wire import TIME_INFO, chunk, sse, stream_chunks, usage
 
 # -- the decoder against h11 ---------------------------------------------------------------------------------
@@ -110,6 +110,86 @@ def test_the_completion_of_any_prefix_ends_the_body_for_h11(body: tuple[bytes, .
     assert set(decoded[len(got):]) <= {0}  # only the filler of a chunk h11 held in part
     assert conn.their_state is h11.DONE
     assert conn.trailing_data == (b"", False)
+
+
+# Pieces as an SSE stream has them, and ones made to confuse a decoder that splits on CRLF: CRLF inside the data,
+# lines that look like chunk sizes, an empty line, a last-chunk lookalike.
+_TRICKY = [b"data: {\"a\":\"x\"}\n\n", b"\r\n", b"1a", b"0", b"\r\n0\r\n\r\n", b"ff\r\n", b"x" * 40, b"\n"]
+
+
+@st.composite
+def plain_chunked_bodies(draw: st.DrawFn) -> tuple[bytes, bytes]:
+    """Many chunks with plain hex sizes (the bulk path of ``_whole_chunks``), now and then one with an extension or
+    whitespace, and data that now and then holds a CRLF or a line that looks like a size."""
+    pieces = draw(
+        st.lists(
+            st.lists(st.sampled_from(_TRICKY), min_size=1, max_size=4).map(b"".join)
+            | st.binary(min_size=1, max_size=80),
+            min_size=1,
+            max_size=80,
+        )
+    )
+    wire = []
+    for piece in pieces:
+        size = "0" * draw(st.integers(0, 1)) + format(len(piece), draw(st.sampled_from(["x", "X"])))
+        odd = draw(st.integers(0, 9)) == 0
+        suffix = draw(st.sampled_from([";e", " ", "\t"])) if odd else ""
+        wire.append(f"{size}{suffix}\r\n".encode() + piece + b"\r\n")
+    wire.append(b"0\r\n\r\n")
+    return b"".join(pieces), b"".join(wire)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(body=plain_chunked_bodies(), data=st.data())
+def test_reads_of_many_plain_chunks_decode_to_what_h11_decodes(body: tuple[bytes, bytes], data: st.DataObject):
+    payload, wire = body
+    cuts = [0, *sorted(set(data.draw(st.lists(st.integers(0, len(wire)), max_size=4)))), len(wire)]
+    decoder = _Dechunker()
+    out = []
+    for start, stop in itertools.pairwise(cuts):
+        got, rest = decoder.feed(wire[start:stop])
+        out.append(got)
+        assert rest == b""
+    assert decoder.done
+    assert b"".join(out) == payload
+    conn = _h11_after_head()
+    conn.receive_data(wire)
+    assert _h11_body(conn) == (payload, True)
+
+
+def test_a_read_of_whole_plain_chunks_is_taken_in_bulk_and_a_crlf_in_the_data_is_not():
+    events = [f'data: {{"n":{i}}}\n\n'.encode() for i in range(50)]
+    wire = b"".join(format(len(e), "x").encode() + b"\r\n" + e + b"\r\n" for e in events) + b"0\r\n\r\n"
+    chunks, at = _whole_chunks(wire, 0)
+    assert chunks == events and wire[at:] == b"0\r\n\r\n"  # the last chunk is left to the loop
+    cut = wire[: len(wire) - 30]  # ends inside a chunk: the whole ones before it, and `at` at the next one's header
+    chunks, at = _whole_chunks(cut, 0)
+    assert len(chunks) >= 45 and chunks == events[: len(chunks)]
+    assert cut[at:].startswith(format(len(events[len(chunks)]), "x").encode() + b"\r\n")
+    crlf = b"b\r\ndata: a\r\n\r\n\r\n" + wire  # 11 bytes of data holding CRLFs: no bulk, the loop takes it
+    assert _whole_chunks(crlf, 0) == ([], 0)
+    assert _Dechunker().feed(crlf)[0] == b"data: a\r\n\r\n" + b"".join(events)
+
+
+@pytest.mark.parametrize("bad", [
+    pytest.param(b"zz\r\nab\r\n", id="header-not-hex"),
+    pytest.param(b"000000000000000000002\r\nab\r\n", id="size-over-20-digits"),
+    pytest.param(b"+2\r\nab\r\n", id="size-with-sign"),
+    pytest.param(b"0x2\r\nab\r\n", id="size-with-0x"),
+    pytest.param(b"1_0\r\n" + b"a" * 16 + b"\r\n", id="size-with-underscore"),
+])
+def test_malformed_framing_after_a_long_run_of_plain_chunks_is_refused_as_h11_refuses_it(bad: bytes):
+    good = b"".join(b"10\r\n" + b"%016d" % i + b"\r\n" for i in range(100))  # > _BULK_FROM: the bulk path
+    wire = good + bad + b"0\r\n\r\n"
+    conn = _h11_after_head()
+    conn.receive_data(wire)
+    with pytest.raises(h11.RemoteProtocolError):
+        _h11_body(conn)
+    for cut in (0, len(good) - 7, len(good), len(good) + 3, len(wire)):
+        decoder = _Dechunker()
+        with pytest.raises(_Malformed):
+            decoder.feed(wire[:cut])
+            decoder.feed(wire[cut:])
 
 
 @pytest.mark.parametrize("wire", [
