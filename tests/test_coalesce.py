@@ -66,7 +66,9 @@ def run_stream(
         http = httpx.Client(transport=httpx.MockTransport(_handler(pieces)))
         with CerebrasClient(api_key="test-key", http_client=http, max_retries=0, route=route) as client:
             try:
-                for c in client.chat.completions.create(model=MODEL, messages=USER, stream=True, coalesce=coalesce):
+                for c in client.chat.completions.create(
+                    model=MODEL, messages=USER, stream=True, coalesce=coalesce, **extra
+                ):
                     got.append(c)
             except Exception as exc:
                 return got, exc
@@ -667,14 +669,22 @@ def token_streams(draw: st.DrawFn) -> tuple[bytes, int, list[int]]:
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(stream=token_streams(), data=st.data(), mode=st.sampled_from(["sync", "async"]))
-def test_long_token_runs_assemble_exactly_as_without_coalescing(stream, data, mode):
-    # Reads end mostly where events or their texts end (a server writes whole events), sometimes anywhere.
+@given(
+    stream=token_streams(),
+    data=st.data(),
+    mode=st.sampled_from(["sync", "async"]),
+    coalesce_ms=st.sampled_from([None, 0.5]),
+)
+def test_long_token_runs_assemble_exactly_as_without_coalescing(stream, data, mode, coalesce_ms):
+    # Reads end mostly where events or their texts end (a server writes whole events), sometimes anywhere. With a
+    # window, the reads it gathers are joined and their token events taken as runs, as one read's are.
     body, events, ends = stream
     cuts = data.draw(st.lists(st.sampled_from(ends), max_size=30)) + data.draw(st.lists(st.integers(0, len(body))))
     pieces = split_at(body, cuts)
     plain, plain_error = run_stream(pieces, coalesce=False, mode=mode)
-    merged, merged_error = run_stream(pieces, coalesce=True, mode=mode, paced=mode == "async")
+    merged, merged_error = run_stream(
+        pieces, coalesce=True, mode=mode, paced=mode == "async", coalesce_ms=coalesce_ms
+    )
 
     assert_same_outcome(merged, merged_error, plain, plain_error, events)
 

@@ -895,19 +895,23 @@ def _iterate(
             for raw in reads:
                 if monotonic() >= end:
                     raise state.timed_out()
-                if coalesce and window is None:
+                if coalesce:
+                    if window is not None:  # the window's bytes, then one pass over them (as in _aiterate_coalesced)
+                        pieces, size = [raw], len(raw)
+                        until = monotonic() + window
+                        for more in reads:  # may wait up to one read past the window
+                            pieces.append(more)
+                            size += len(more)
+                            if size >= _MERGE_BYTES or monotonic() >= until:
+                                break
+                        if len(pieces) > 1:
+                            raw = b"".join(pieces)
                     run, events = _feed(state, decoder, raw)
                     if run is not None:
                         yield run
                 else:
                     events = decoder.feed(raw)
                 if coalesce:
-                    if window is not None and events:
-                        until = monotonic() + window
-                        for more in reads:  # may wait up to one read past the window
-                            events += decoder.feed(more)
-                            if len(events) >= _MERGE_EVENTS or monotonic() >= until:
-                                break
                     if len(events) > 1:
                         chunks, done, failure = _coalesced(state, events)
                         yield from chunks
@@ -985,7 +989,7 @@ async def _aiterate_coalesced(
 ) -> AsyncGenerator[ChatCompletionChunk, None]:
     """The async pass with coalescing: the body is read by a ``_Reader`` task, and each chunk merges every event
     received since the last one (at most ``_MERGE_EVENTS``). It waits only when nothing is there, or, with
-    ``window`` (seconds), until that long after the first event of the merge arrived."""
+    ``window`` (seconds), until that long after the first bytes of the merge arrived (or ``_MERGE_BYTES`` came)."""
     decoder = SSEDecoder()
     end = state.end
     reader = _Reader(first, body)
@@ -1002,20 +1006,26 @@ async def _aiterate_coalesced(
                     continue
                 if monotonic() >= end:
                     raise state.timed_out()
-                run, events = _feed(state, decoder, raw) if window is None else (None, decoder.feed(raw))
-                if run is not None:
-                    yield run
-                if window is not None and events:
+                if window is not None:
+                    # The window's bytes first, then one pass over them: the token events among them are taken as
+                    # runs (``_feed``), as a read is without a window, instead of one by one.
+                    pieces, size = [raw], len(raw)
                     until = reader.arrived + window
-                    while len(events) < _MERGE_EVENTS:
+                    while size < _MERGE_BYTES:
                         more = reader.take()
                         if more is not None:
-                            events += decoder.feed(more)
+                            pieces.append(more)
+                            size += len(more)
                             continue
                         left = until - monotonic()
                         if left <= 0 or reader.finished:
                             break
                         await reader.wait(left)
+                    if len(pieces) > 1:
+                        raw = b"".join(pieces)
+                run, events = _feed(state, decoder, raw)
+                if run is not None:
+                    yield run
                 chunks, done, failure = _coalesced(state, events)
                 for chunk in chunks:
                     yield chunk
