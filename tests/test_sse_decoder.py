@@ -28,7 +28,7 @@ def event_streams(draw: st.DrawFn) -> bytes:
     event has data: an event without any is dispatched by some decoders and not others (the spec leaves its data
     empty), and ``id:`` is left out because the openai decoder dispatches on it alone."""
     blocks = []
-    for _ in range(draw(st.integers(0, 40))):
+    for _ in range(draw(st.integers(0, 80))):
         kind = draw(st.sampled_from(["token"] * 6 + ["multi", "event", "comment", "nospace"]))
         if kind == "token":
             lines = [draw(_token_event)]
@@ -77,3 +77,15 @@ def test_a_read_of_one_line_events_is_decoded_in_bulk_up_to_the_event_it_cuts():
         one = SSEDecoder()
         by_line = [event for line in read.splitlines(keepends=True) for event in one.feed(line)]
         assert [data for _, data in bulk] == [b"a", b"b", b"c"] and bulk == by_line
+
+
+@pytest.mark.parametrize(
+    "after", [b"data:xyz\n\n", b"event: e\ndata: xyz\n\n", b": note\ndata: xyz\n\n", b"data: xyz\r\n\r\n"]
+)
+def test_a_read_that_starts_inside_an_event_ends_it_then_decodes_the_rest_as_the_sdk_does(after: bytes):
+    filler = b"".join(b'data: {"n":%d}\n\n' % i for i in range(100))  # the read is long enough for the bulk path
+    pieces = [b'data: {"par', b'tial":1}\n\n' + after + filler]
+    decoder = SSEDecoder()
+    ours = [event for piece in pieces for event in decoder.feed(piece)]
+    theirs = [(e.event, e.data.encode()) for e in openai_streaming.SSEDecoder().iter_bytes(iter(pieces))]
+    assert ours == theirs and len(ours) == 102 and ours[1][1] == b"xyz"
