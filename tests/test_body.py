@@ -171,6 +171,21 @@ def test_a_read_of_whole_plain_chunks_is_taken_in_bulk_and_a_crlf_in_the_data_is
     assert _Dechunker().feed(crlf)[0] == b"data: a\r\n\r\n" + b"".join(events)
 
 
+def test_a_read_the_bulk_path_refuses_is_not_split_again_for_each_of_its_chunks(monkeypatch):
+    # Chunk extensions on every chunk: the bulk split refuses the read, and the loop takes it chunk by chunk. Trying
+    # the split again at each chunk header would split the rest of the read once per chunk (quadratic in the read).
+    from cerebras_adapters import _body
+
+    calls = []
+    real = _body._whole_chunks
+    monkeypatch.setattr(_body, "_whole_chunks", lambda data, pos: calls.append(pos) or real(data, pos))
+    events = [b'data: {"n":%d}\n\n' % i for i in range(200)]
+    wire = b"".join(format(len(e), "x").encode() + b";e=1\r\n" + e + b"\r\n" for e in events)
+    got, rest = _Dechunker().feed(wire)
+    assert got == b"".join(events) and rest == b""
+    assert len(calls) == 1
+
+
 @pytest.mark.parametrize("bad", [
     pytest.param(b"zz\r\nab\r\n", id="header-not-hex"),
     pytest.param(b"000000000000000000002\r\nab\r\n", id="size-over-20-digits"),

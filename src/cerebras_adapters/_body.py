@@ -119,6 +119,7 @@ class _Dechunker:
         out: list[bytes] = []
         pos, end = 0, len(data)
         state, left = self._state, self._left
+        bulk = end > _BULK_FROM  # try _whole_chunks once per read (a read it refuses would be split again per chunk)
         while pos < end:
             if state == _DATA:
                 if end - pos <= left:
@@ -145,7 +146,8 @@ class _Dechunker:
                 raise _Malformed(f"malformed chunk footer: {data[pos:pos + 2]!r} (expected {need!r})")
             if state == _HEAD:
                 # The common case first: plain hex sizes, and whole chunks with their CRLF in this read.
-                if end - pos > _BULK_FROM:
+                if bulk:
+                    bulk = False
                     chunks, pos = _whole_chunks(data, pos)
                     out += chunks
                 while True:
