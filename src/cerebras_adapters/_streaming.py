@@ -939,9 +939,6 @@ def _iterate(
                     run, events = _feed(state, decoder, raw)
                     if run is not None:
                         yield run
-                else:
-                    events = decoder.feed(raw)
-                if coalesce:
                     if len(events) > 1:
                         chunks, done, failure = _coalesced(state, events)
                         yield from chunks
@@ -951,6 +948,8 @@ def _iterate(
                             state.complete = True
                             return
                         continue
+                else:
+                    events = decoder.feed(raw)
                 for event, data in events:
                     chunk = state.parse(event, data)
                     if chunk is None:
