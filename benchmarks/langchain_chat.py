@@ -53,7 +53,7 @@ from .peers import (
     import_walls,
     lc_messages,
 )
-from .report import Section, Suite, environment, environment_markdown, given, markdown_table, run_cli
+from .report import GCPauses, Section, Suite, environment, environment_markdown, given, markdown_table, run_cli
 
 __all__ = ["INVOKE_BOUND", "STREAM_BOUNDS", "SUITE", "InvokeRow", "Results", "StreamRow", "render", "run"]
 
@@ -232,37 +232,22 @@ def _interleave(
         gc.unfreeze()
         gc.collect()
     clock = time.perf_counter
-    timing = False
-    started = 0.0
-    full_count, full_seconds = 0, 0.0  # full collections inside the current timed call: how many, seconds
-
-    def watch(phase: str, info: dict[str, int]) -> None:
-        nonlocal started, full_count, full_seconds
-        if info["generation"] != 2 or not timing:
-            return
-        if phase == "start":
-            started = clock()
-        else:
-            full_count += 1
-            full_seconds += clock() - started
-
-    if collections is not None:
-        gc.callbacks.append(watch)
+    pauses = GCPauses() if collections is not None else None
     try:
         for _ in range(rounds):
             for key in order.order(calls):
                 before.get(key, _nothing)()
-                full_count, full_seconds = 0, 0.0
-                timing = True
+                if pauses is not None:
+                    pauses.start()
                 start = clock()
                 calls[key]()
                 samples[key].append(clock() - start)
-                timing = False
-                if collections is not None:
-                    collections.setdefault(key, []).append((full_count, full_seconds))
+                if pauses is not None and collections is not None:
+                    pauses.stop()
+                    collections.setdefault(key, []).append((pauses.count, pauses.total))
     finally:
-        if collections is not None:
-            gc.callbacks.remove(watch)
+        if pauses is not None:
+            pauses.close()
     return samples
 
 

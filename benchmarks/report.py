@@ -9,11 +9,13 @@ they were. It times nothing itself.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import platform
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib import metadata
@@ -188,3 +190,43 @@ def run_cli(argv: Sequence[str] | None, suites: Sequence[Suite], prog: str) -> i
     if args.write:
         print(f"wrote {write_sections(sections)}", file=sys.stderr)
     return 1 if args.check and not all(s.ok for s in sections) else 0
+
+
+class GCPauses:
+    """Full (generation 2) collections of this process between ``start`` and ``stop``: how many, the longest, and
+    their total (``gc.callbacks``)."""
+
+    def __init__(self) -> None:
+        self._began = 0.0
+        self._on = False
+        self.count = 0
+        self.longest = 0.0
+        self.total = 0.0  # seconds
+
+    def _callback(self, phase: str, info: dict[str, Any]) -> None:
+        if not self._on or info.get("generation") != 2:
+            return
+        if phase == "start":
+            self._began = time.perf_counter()
+        else:
+            took = time.perf_counter() - self._began
+            self.count += 1
+            self.longest = max(self.longest, took)
+            self.total += took
+
+    def start(self) -> GCPauses:
+        if self._callback not in gc.callbacks:
+            gc.callbacks.append(self._callback)
+        self.count, self.longest, self.total, self._on = 0, 0.0, 0.0, True
+        return self
+
+    def stop(self) -> tuple[int, float]:
+        """How many full collections ran, and the longest in milliseconds."""
+        self._on = False
+        return self.count, self.longest * 1000
+
+    def close(self) -> None:
+        """Stop watching for good (the callback leaves ``gc.callbacks``)."""
+        self._on = False
+        if self._callback in gc.callbacks:
+            gc.callbacks.remove(self._callback)

@@ -66,7 +66,7 @@ from typing import Any, NamedTuple
 from xml.sax.saxutils import escape
 
 from . import paced
-from .report import Section, Suite, environment, environment_markdown, markdown_table, run_cli
+from .report import GCPauses, Section, Suite, environment, environment_markdown, markdown_table, run_cli
 
 __all__ = [
     "PATHS",
@@ -371,36 +371,7 @@ async def _measure_k(
     return run
 
 
-class _GCPauses:
-    """Full (generation 2) collections of this process between ``start`` and ``stop``: how many, the longest."""
-
-    def __init__(self) -> None:
-        self._began = 0.0
-        self._on = False
-        self.count = 0
-        self.longest = 0.0
-
-    def _callback(self, phase: str, info: dict[str, Any]) -> None:
-        if not self._on or info.get("generation") != 2:
-            return
-        if phase == "start":
-            self._began = time.perf_counter()
-        else:
-            self.count += 1
-            self.longest = max(self.longest, time.perf_counter() - self._began)
-
-    def start(self) -> _GCPauses:
-        if self._callback not in gc.callbacks:
-            gc.callbacks.append(self._callback)
-        self.count, self.longest, self._on = 0, 0.0, True
-        return self
-
-    def stop(self) -> tuple[int, float]:
-        self._on = False
-        return self.count, self.longest * 1000
-
-
-_GC_PAUSES = _GCPauses()
+_GC_PAUSES = GCPauses()
 
 
 def _records_when_done(origin: str, expected: int, wait: float = 5.0) -> dict[str, Any]:

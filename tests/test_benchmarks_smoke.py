@@ -274,9 +274,9 @@ def test_streams_suite_runs_every_client_process_and_reports_a_row_per_k() -> No
 def test_the_streams_suite_counts_the_full_collections_that_ran_while_it_measured() -> None:
     import gc
 
-    from benchmarks import streams
+    from benchmarks import report
 
-    pauses = streams._GCPauses()
+    pauses = report.GCPauses()
     pauses.start()
     gc.collect(1)  # not a full collection
     gc.collect()
@@ -284,7 +284,9 @@ def test_the_streams_suite_counts_the_full_collections_that_ran_while_it_measure
     count, longest_ms = pauses.stop()
     gc.collect()  # after stop: not counted
     assert count == 2 and longest_ms > 0
+    assert pauses.total * 1000 >= longest_ms  # the two collections' time in all
     assert pauses.start().stop() == (0, 0.0)
+    pauses.close()
 
 
 def test_governor_suite_runs_every_contender_on_one_quota_and_reports_a_row_each(redis_server: str) -> None:
